@@ -1,0 +1,37 @@
+package dev.sparkvae.config;
+
+import java.util.List;
+
+/**
+ * Where the id, label and features are in the input (keys {@code data.*}).
+ *
+ * @param format parquet | csv
+ * @param idColumn a column of unique integer ids
+ * @param labelColumn an optional label column ("" for none)
+ * @param featuresColumn an array column with all features; used when {@code featureColumns} is empty
+ * @param featureColumns numeric columns that together form the feature vector, in this order
+ */
+public record DataSettings(String format, String idColumn, String labelColumn, String featuresColumn,
+    List<String> featureColumns) {
+
+  /** Reads {@code data.*}. */
+  public static DataSettings from(Settings settings) {
+    String id = settings.string("data.id-column");
+    if (id.isBlank()) {
+      throw new InvalidSettingException("Cannot set data.id-column to \"\": every row needs an id column");
+    }
+    List<String> columns = settings.stringList("data.feature-columns");
+    String features = settings.string("data.features-column");
+    if (columns.isEmpty() && features.isBlank()) {
+      throw new InvalidSettingException(
+          "Cannot set data.features-column to \"\" while data.feature-columns is empty: name the features");
+    }
+    return new DataSettings(settings.oneOf("data.format", "parquet", "csv"), id, settings.string("data.label-column"),
+        features, List.copyOf(columns));
+  }
+
+  /** True when the label column is set. */
+  public boolean hasLabel() {
+    return !labelColumn.isBlank();
+  }
+}

@@ -1,0 +1,8 @@
+package dev.sparkvae.config;
+
+/** A setting that is unknown, of the wrong type or out of range; the message names key, value and rule. */
+public class InvalidSettingException extends IllegalArgumentException {
+  public InvalidSettingException(String message) {
+    super(message);
+  }
+}

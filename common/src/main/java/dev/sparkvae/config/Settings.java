@@ -1,0 +1,289 @@
+package dev.sparkvae.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigSyntax;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import java.io.File;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The resolved, validated settings of one job run.
+ *
+ * <p>Layers, later wins: the defaults ({@code conf/defaults.conf}, packaged in the jar) &lt; a cluster
+ * profile file &lt; a {@code --config} file &lt; {@code --set key=value} overrides. A key that the defaults
+ * do not list is rejected (except under {@code cluster.spark-conf}, which is passed to Spark as it is).
+ * Typed getters check the value and fail with a message naming key, value and rule.
+ */
+public final class Settings {
+  /** Classpath resource holding the defaults (a copy of {@code conf/defaults.conf}). */
+  public static final String DEFAULTS_RESOURCE = "dev/sparkvae/defaults.conf";
+
+  private static final String FREE_FORM_PREFIX = "cluster.spark-conf";
+
+  private final Config config;
+
+  private Settings(Config config) {
+    this.config = config;
+  }
+
+  /** The defaults alone. */
+  public static Settings defaults() {
+    return load(null, null, List.of());
+  }
+
+  /**
+   * Loads and checks settings.
+   *
+   * @param clusterFile a cluster profile, or null
+   * @param configFile a job recipe given with {@code --config}, or null
+   * @param overrides {@code key=value} strings given with {@code --set}, applied in order
+   * @throws InvalidSettingException on a missing file, a syntax error or an unknown key
+   */
+  public static Settings load(File clusterFile, File configFile, List<String> overrides) {
+    Config defaults = ConfigFactory.parseResources(Settings.class.getClassLoader(), DEFAULTS_RESOURCE,
+        ConfigParseOptions.defaults().setAllowMissing(false));
+    Config merged = defaults;
+    for (File file : new File[] {clusterFile, configFile}) {
+      if (file != null) {
+        merged = parseFile(file).withFallback(merged);
+      }
+    }
+    for (String override : overrides) {
+      merged = parseOverride(override).withFallback(merged);
+    }
+    Config resolved;
+    try {
+      resolved = merged.resolve();
+    } catch (ConfigException e) {
+      throw new InvalidSettingException("Cannot resolve settings: " + e.getMessage());
+    }
+    rejectUnknownKeys(resolved, defaults);
+    return new Settings(resolved);
+  }
+
+  private static Config parseFile(File file) {
+    if (!file.isFile()) {
+      throw new InvalidSettingException("Cannot read settings file " + file + ": it does not exist");
+    }
+    try {
+      return ConfigFactory.parseFile(file, ConfigParseOptions.defaults().setAllowMissing(false));
+    } catch (ConfigException e) {
+      throw new InvalidSettingException("Cannot parse settings file " + file + ": " + e.getMessage());
+    }
+  }
+
+  private static Config parseOverride(String override) {
+    int eq = override.indexOf('=');
+    if (eq <= 0) {
+      throw new InvalidSettingException(
+          "Cannot apply --set " + override + ": the form is --set key=value, e.g. --set vae.latent-size=32");
+    }
+    String key = override.substring(0, eq).trim();
+    String value = override.substring(eq + 1).trim();
+    try {
+      return ConfigFactory.parseString(key + " = " + (value.isEmpty() ? "\"\"" : value),
+          ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF).setOriginDescription("--set " + override));
+    } catch (ConfigException e) {
+      throw new InvalidSettingException("Cannot apply --set " + override + ": " + e.getMessage());
+    }
+  }
+
+  private static void rejectUnknownKeys(Config config, Config defaults) {
+    for (Map.Entry<String, ConfigValue> entry : config.entrySet()) {
+      String key = entry.getKey();
+      if (key.startsWith(FREE_FORM_PREFIX + ".") || defaults.hasPath(key)) {
+        continue;
+      }
+      throw new InvalidSettingException(String.format("Unknown setting %s (from %s); known settings: %s",
+          key, entry.getValue().origin().description(), knownSiblings(key, defaults)));
+    }
+  }
+
+  private static String knownSiblings(String key, Config defaults) {
+    int dot = key.indexOf('.');
+    String group = dot < 0 ? "" : key.substring(0, dot);
+    Set<String> known = new TreeSet<>();
+    for (Map.Entry<String, ConfigValue> entry : defaults.entrySet()) {
+      if (group.isEmpty() || entry.getKey().startsWith(group + ".")) {
+        known.add(entry.getKey());
+      }
+    }
+    return String.join(", ", known);
+  }
+
+  /** The whole resolved configuration as compact JSON (recorded in model.json). */
+  public String toJson() {
+    return config.root().render(ConfigRenderOptions.concise());
+  }
+
+  /** The underlying Typesafe config. */
+  public Config config() {
+    return config;
+  }
+
+  public String string(String key) {
+    ConfigValue value = value(key);
+    if (value.valueType() == ConfigValueType.OBJECT || value.valueType() == ConfigValueType.LIST) {
+      throw invalid(key, value, "the value must be a string");
+    }
+    return String.valueOf(value.unwrapped());
+  }
+
+  /** A string from a fixed set of choices (case-insensitive); returned lower-case. */
+  public String oneOf(String key, String... choices) {
+    String value = string(key).toLowerCase(java.util.Locale.ROOT);
+    for (String choice : choices) {
+      if (choice.equals(value)) {
+        return value;
+      }
+    }
+    throw invalid(key, value(key), "the value must be one of " + String.join(", ", choices));
+  }
+
+  public int positiveInt(String key) {
+    long n = integer(key, "a positive integer");
+    if (n <= 0 || n > Integer.MAX_VALUE) {
+      throw invalid(key, value(key), "the value must be a positive integer");
+    }
+    return (int) n;
+  }
+
+  public int nonNegativeInt(String key) {
+    long n = integer(key, "a non-negative integer");
+    if (n < 0 || n > Integer.MAX_VALUE) {
+      throw invalid(key, value(key), "the value must be a non-negative integer");
+    }
+    return (int) n;
+  }
+
+  public long anyLong(String key) {
+    return integer(key, "an integer");
+  }
+
+  public double positiveDouble(String key) {
+    double d = number(key, "a positive number");
+    if (!(d > 0) || Double.isInfinite(d)) {
+      throw invalid(key, value(key), "the value must be a positive number");
+    }
+    return d;
+  }
+
+  public double nonNegativeDouble(String key) {
+    double d = number(key, "a non-negative number");
+    if (!(d >= 0) || Double.isInfinite(d)) {
+      throw invalid(key, value(key), "the value must be a non-negative number");
+    }
+    return d;
+  }
+
+  /** A number in [0, 1). */
+  public double fraction(String key) {
+    double d = number(key, "a number from 0 (inclusive) to 1 (exclusive)");
+    if (!(d >= 0 && d < 1)) {
+      throw invalid(key, value(key), "the value must be a number from 0 (inclusive) to 1 (exclusive)");
+    }
+    return d;
+  }
+
+  /** A list of positive integers; {@code allowEmpty} says whether [] is accepted. */
+  public int[] positiveIntList(String key, boolean allowEmpty) {
+    ConfigValue value = value(key);
+    String rule = "the value must be a list of positive integers" + (allowEmpty ? "" : " with at least one element");
+    if (value.valueType() != ConfigValueType.LIST) {
+      throw invalid(key, value, rule);
+    }
+    List<?> items = (List<?>) value.unwrapped();
+    if (items.isEmpty() && !allowEmpty) {
+      throw invalid(key, value, rule);
+    }
+    int[] result = new int[items.size()];
+    for (int i = 0; i < result.length; i++) {
+      Object item = items.get(i);
+      if (!(item instanceof Integer) || (Integer) item <= 0) {
+        throw invalid(key, value, rule);
+      }
+      result[i] = (Integer) item;
+    }
+    return result;
+  }
+
+  public List<String> stringList(String key) {
+    ConfigValue value = value(key);
+    if (value.valueType() != ConfigValueType.LIST) {
+      throw invalid(key, value, "the value must be a list of strings");
+    }
+    List<String> result = new ArrayList<>();
+    for (Object item : (List<?>) value.unwrapped()) {
+      if (!(item instanceof String) || ((String) item).isEmpty()) {
+        throw invalid(key, value, "the value must be a list of non-empty strings");
+      }
+      result.add((String) item);
+    }
+    return result;
+  }
+
+  /** The free-form map under {@code key} as string pairs (nested keys joined by dots). */
+  public Map<String, String> stringMap(String key) {
+    Map<String, String> result = new java.util.TreeMap<>();
+    for (Map.Entry<String, ConfigValue> entry : config.getConfig(key).entrySet()) {
+      result.put(entry.getKey().replace("\"", ""), String.valueOf(entry.getValue().unwrapped()));
+    }
+    return result;
+  }
+
+  private long integer(String key, String what) {
+    ConfigValue value = value(key);
+    Object raw = value.unwrapped();
+    if (raw instanceof Integer || raw instanceof Long) {
+      return ((Number) raw).longValue();
+    }
+    if (raw instanceof String) {
+      try {
+        return Long.parseLong(((String) raw).trim());
+      } catch (NumberFormatException ignored) {
+        // reported below
+      }
+    }
+    throw invalid(key, value, "the value must be " + what);
+  }
+
+  private double number(String key, String what) {
+    ConfigValue value = value(key);
+    Object raw = value.unwrapped();
+    if (raw instanceof Number) {
+      return ((Number) raw).doubleValue();
+    }
+    if (raw instanceof String) {
+      try {
+        return Double.parseDouble(((String) raw).trim());
+      } catch (NumberFormatException ignored) {
+        // reported below
+      }
+    }
+    throw invalid(key, value, "the value must be " + what);
+  }
+
+  private ConfigValue value(String key) {
+    if (!config.hasPathOrNull(key)) {
+      throw new InvalidSettingException("Missing setting " + key);
+    }
+    if (config.getIsNull(key)) {
+      throw new InvalidSettingException("Cannot set " + key + " to null: a value is required");
+    }
+    return config.getValue(key);
+  }
+
+  private static InvalidSettingException invalid(String key, ConfigValue value, String rule) {
+    return new InvalidSettingException(String.format("Cannot set %s to %s (from %s): %s", key,
+        value.render(ConfigRenderOptions.concise()), value.origin().description(), rule));
+  }
+}

@@ -1,0 +1,43 @@
+package dev.sparkvae.config;
+
+/**
+ * How training runs (keys {@code train.*}; defaults in {@code conf/defaults.conf}).
+ *
+ * @param epochs passes over the training data
+ * @param seed seeds parameter initialisation, the data split, the averaging splits and the sampling noise
+ * @param updater adam | sgd | nesterovs | rmsprop | adagrad; its state is averaged across workers
+ * @param learningRate step size of the updater
+ * @param l2 L2 weight penalty (0 = none)
+ * @param batchSizePerWorker examples in one worker minibatch
+ * @param averagingFrequency minibatches a worker fits between two averaging rounds
+ * @param prefetchBatches minibatches a worker loads ahead
+ * @param workers parallel workers; 0 means Spark's default parallelism
+ * @param validationFraction share of rows held out by id hash when no test set is given
+ * @param evalBatchSize rows per forward pass in evaluation
+ */
+public record TrainSettings(int epochs, long seed, String updater, double learningRate, double l2,
+    int batchSizePerWorker, int averagingFrequency, int prefetchBatches, int workers, double validationFraction,
+    int evalBatchSize) {
+
+  /** Reads {@code train.*}. */
+  public static TrainSettings from(Settings settings) {
+    return new TrainSettings(
+        settings.positiveInt("train.epochs"),
+        settings.anyLong("train.seed"),
+        settings.oneOf("train.updater", "adam", "sgd", "nesterovs", "rmsprop", "adagrad"),
+        settings.positiveDouble("train.learning-rate"),
+        settings.nonNegativeDouble("train.l2"),
+        settings.positiveInt("train.batch-size-per-worker"),
+        settings.positiveInt("train.averaging-frequency"),
+        settings.nonNegativeInt("train.prefetch-batches"),
+        settings.nonNegativeInt("train.workers"),
+        settings.fraction("train.validation-fraction"),
+        settings.positiveInt("train.eval-batch-size"));
+  }
+
+  /** A copy with another number of epochs. */
+  public TrainSettings withEpochs(int newEpochs) {
+    return new TrainSettings(newEpochs, seed, updater, learningRate, l2, batchSizePerWorker, averagingFrequency,
+        prefetchBatches, workers, validationFraction, evalBatchSize);
+  }
+}

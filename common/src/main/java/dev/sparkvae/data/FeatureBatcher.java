@@ -1,0 +1,40 @@
+package dev.sparkvae.data;
+
+import java.util.Arrays;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Packs feature vectors into minibatches of at most {@code batchSize} rows through one preallocated float buffer,
+ * without an INDArray per row.
+ */
+public final class FeatureBatcher {
+  private final int batchSize;
+  private final int featureCount;
+  private final float[] buffer;
+  private int rows;
+
+  public FeatureBatcher(int batchSize, int featureCount) {
+    this.batchSize = batchSize;
+    this.featureCount = featureCount;
+    this.buffer = new float[Math.multiplyExact(batchSize, featureCount)];
+  }
+
+  /** Appends one row of {@code featureCount} values; true when the batch is full. */
+  public boolean add(float[] values) {
+    System.arraycopy(values, 0, buffer, rows * featureCount, featureCount);
+    return ++rows == batchSize;
+  }
+
+  /** Rows added since the last {@link #take()}. */
+  public int size() {
+    return rows;
+  }
+
+  /** The rows added so far as a new rows × features float array; the batcher is empty afterwards. */
+  public INDArray take() {
+    INDArray batch = Nd4j.create(Arrays.copyOf(buffer, rows * featureCount), new long[] {rows, featureCount}, 'c');
+    rows = 0;
+    return batch;
+  }
+}

@@ -1,0 +1,116 @@
+package dev.sparkvae.model;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.security.DigestInputStream;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import dev.sparkvae.io.AtomicDirectory;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
+
+/**
+ * A model directory: {@code model.zip} (DL4J ModelSerializer, with updater state), {@code model.json}
+ * ({@link ModelInfo}, including the sha256 of model.zip) and {@code metrics.json} (one {@link EpochMetrics} per
+ * epoch). Paths go through Hadoop's FileSystem, so {@code hdfs://} and {@code s3a://} work as local paths do.
+ *
+ * <p>Writing is atomic: the files go to a hidden sibling directory that is renamed into place when complete. An
+ * existing directory is replaced only when {@code overwrite} is set. Loading verifies the checksum.
+ */
+public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<EpochMetrics> metrics) {
+  public static final String MODEL_ZIP = "model.zip";
+  public static final String MODEL_JSON = "model.json";
+  public static final String METRICS_JSON = "metrics.json";
+
+  /**
+   * Writes this artifact to {@code dir}; {@link ModelInfo#modelSha256()} is filled in from the written zip.
+   *
+   * @return the artifact as written (with the checksum)
+   * @throws IOException when {@code dir} exists and {@code overwrite} is false, or on a write failure
+   */
+  public ModelArtifact save(String dir, Configuration hadoopConf, boolean overwrite) throws IOException {
+    AtomicDirectory.checkWritable(dir, overwrite, hadoopConf);
+    Path staging = new Path(AtomicDirectory.staging(dir));
+    FileSystem fs = staging.getFileSystem(hadoopConf);
+    try {
+      String sha256;
+      MessageDigest digest = sha256Digest();
+      try (OutputStream out = new DigestOutputStream(fs.create(new Path(staging, MODEL_ZIP), false), digest)) {
+        ModelSerializer.writeModel(network, out, true);
+      }
+      sha256 = HexFormat.of().formatHex(digest.digest());
+      ModelInfo written = info.withModelSha256(sha256);
+      writeJson(fs, new Path(staging, MODEL_JSON), written);
+      writeJson(fs, new Path(staging, METRICS_JSON), metrics);
+      AtomicDirectory.commit(staging.toString(), dir, hadoopConf);
+      return new ModelArtifact(written, network, metrics);
+    } finally {
+      AtomicDirectory.discard(staging.toString(), hadoopConf);
+    }
+  }
+
+  /**
+   * Reads and verifies a model directory.
+   *
+   * @throws IOException naming the directory and the problem: missing, unreadable model.json, checksum mismatch
+   */
+  public static ModelArtifact load(String dir, Configuration hadoopConf) throws IOException {
+    Path root = new Path(dir);
+    FileSystem fs = root.getFileSystem(hadoopConf);
+    if (!fs.isDirectory(root)) {
+      throw new IOException("Cannot load model from " + dir + ": the directory does not exist");
+    }
+    for (String name : new String[] {MODEL_JSON, MODEL_ZIP}) {
+      if (!fs.isFile(new Path(root, name))) {
+        throw new IOException("Cannot load model from " + dir + ": " + name + " is missing");
+      }
+    }
+    ModelInfo info;
+    List<EpochMetrics> metrics = List.of();
+    try (InputStream in = fs.open(new Path(root, MODEL_JSON))) {
+      info = Json.MAPPER.readValue(in, ModelInfo.class);
+    } catch (IOException e) {
+      throw new IOException("Cannot load model from " + dir + ": model.json is not valid (" + e.getMessage() + ")", e);
+    }
+    if (fs.isFile(new Path(root, METRICS_JSON))) {
+      try (InputStream in = fs.open(new Path(root, METRICS_JSON))) {
+        metrics = Json.MAPPER.readValue(in, new TypeReference<List<EpochMetrics>>() {});
+      }
+    }
+    MessageDigest digest = sha256Digest();
+    MultiLayerNetwork network;
+    try (InputStream in = new DigestInputStream(fs.open(new Path(root, MODEL_ZIP)), digest)) {
+      byte[] bytes = in.readAllBytes();
+      String actual = HexFormat.of().formatHex(digest.digest());
+      if (!actual.equals(info.modelSha256())) {
+        throw new IOException(String.format(
+            "Cannot load model from %s: model.zip has sha256 %s but model.json records %s (corrupt or replaced)",
+            dir, actual, info.modelSha256()));
+      }
+      network = ModelSerializer.restoreMultiLayerNetwork(new java.io.ByteArrayInputStream(bytes), true);
+    }
+    return new ModelArtifact(info, network, metrics);
+  }
+
+  private static void writeJson(FileSystem fs, Path file, Object value) throws IOException {
+    try (OutputStream out = fs.create(file, false)) {
+      Json.MAPPER.writeValue(out, value);
+    }
+  }
+
+  private static MessageDigest sha256Digest() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is not available in this JVM", e);
+    }
+  }
+}

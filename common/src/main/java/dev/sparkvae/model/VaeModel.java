@@ -1,0 +1,119 @@
+package dev.sparkvae.model;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.deeplearning4j.nn.conf.layers.variational.ReconstructionDistribution;
+import org.deeplearning4j.nn.conf.layers.variational.VariationalAutoencoder;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * The maths of a trained VAE over its parameters, without DL4J's layer machinery: encoder to the mean and
+ * log-variance of q(z|x), decoder to the parameters of p(x|z), and the negative ELBO.
+ *
+ * <p>DL4J's layer exposes only the latent mean; the log-variance head is read here from the parameter table
+ * ({@code e0W, e0b, …, pZXMeanW, pZXMeanb, pZXLogStd2W, pZXLogStd2b, d0W, …, pXZW, pXZb}). Arrays share the
+ * network's parameters: do not modify them. Not thread-safe in the sense that ND4J ops on one instance from many
+ * threads are fine, but the noise of {@link #negativeElbo} comes from ND4J's per-thread random generator.
+ */
+public final class VaeModel {
+  private final List<INDArray[]> encoder = new ArrayList<>();
+  private final List<INDArray[]> decoder = new ArrayList<>();
+  private final INDArray meanW;
+  private final INDArray meanB;
+  private final INDArray logVarW;
+  private final INDArray logVarB;
+  private final INDArray outW;
+  private final INDArray outB;
+  private final IActivation hidden;
+  private final IActivation latent;
+  private final ReconstructionDistribution distribution;
+  private final int featureCount;
+  private final int latentSize;
+
+  private VaeModel(MultiLayerNetwork net) {
+    VariationalAutoencoder conf = (VariationalAutoencoder) net.getLayer(0).conf().getLayer();
+    var params = net.getLayer(0).paramTable();
+    for (int i = 0; i < conf.getEncoderLayerSizes().length; i++) {
+      encoder.add(new INDArray[] {params.get("e" + i + "W"), params.get("e" + i + "b")});
+    }
+    for (int i = 0; i < conf.getDecoderLayerSizes().length; i++) {
+      decoder.add(new INDArray[] {params.get("d" + i + "W"), params.get("d" + i + "b")});
+    }
+    meanW = params.get("pZXMeanW");
+    meanB = params.get("pZXMeanb");
+    logVarW = params.get("pZXLogStd2W");
+    logVarB = params.get("pZXLogStd2b");
+    outW = params.get("pXZW");
+    outB = params.get("pXZb");
+    hidden = conf.getActivationFn();
+    latent = conf.getPzxActivationFn();
+    distribution = conf.getOutputDistribution();
+    featureCount = (int) conf.getNIn();
+    latentSize = (int) conf.getNOut();
+  }
+
+  /** A view over the first layer of {@code net}, which must be a DL4J VariationalAutoencoder. */
+  public static VaeModel of(MultiLayerNetwork net) {
+    if (net.getnLayers() != 1 || !(net.getLayer(0).conf().getLayer() instanceof VariationalAutoencoder)) {
+      throw new IllegalArgumentException("Expected a network of one VariationalAutoencoder layer, found "
+          + net.getnLayers() + " layers starting with " + net.getLayer(0).conf().getLayer().getClass().getSimpleName());
+    }
+    return new VaeModel(net);
+  }
+
+  public int featureCount() {
+    return featureCount;
+  }
+
+  public int latentSize() {
+    return latentSize;
+  }
+
+  /** The last encoder hidden layer for rows {@code x} (batch × features). */
+  private INDArray encoderHidden(INDArray x) {
+    INDArray h = x;
+    for (INDArray[] layer : encoder) {
+      h = hidden.getActivation(h.mmul(layer[0]).addiRowVector(layer[1]), false);
+    }
+    return h;
+  }
+
+  /** Mean and log-variance of q(z|x), each batch × latent. */
+  public INDArray[] encode(INDArray x) {
+    INDArray h = encoderHidden(x);
+    INDArray mean = latent.getActivation(h.mmul(meanW).addiRowVector(meanB), false);
+    INDArray logVar = latent.getActivation(h.mmul(logVarW).addiRowVector(logVarB), false);
+    return new INDArray[] {mean, logVar};
+  }
+
+  /** Pre-activation parameters of p(x|z) for latent rows {@code z}. */
+  public INDArray decodePreOutput(INDArray z) {
+    INDArray d = z;
+    for (INDArray[] layer : decoder) {
+      d = hidden.getActivation(d.mmul(layer[0]).addiRowVector(layer[1]), false);
+    }
+    return d.mmul(outW).addiRowVector(outB);
+  }
+
+  /**
+   * Negative ELBO of each row: KL(q(z|x) ‖ N(0, I)) in closed form plus −log p(x|z) at one z drawn from q(z|x) by
+   * reparameterisation. The noise comes from ND4J's random generator; seed it for repeatable values.
+   *
+   * @return a vector of batch values, in nats
+   */
+  public INDArray negativeElbo(INDArray x) {
+    INDArray[] q = encode(x);
+    INDArray mean = q[0];
+    INDArray logVar = q[1];
+    INDArray variance = Transforms.exp(logVar, true);
+    INDArray kl = variance.add(mean.mul(mean)).subi(logVar).subi(1.0).sum(1).muli(0.5);
+    INDArray noise = Nd4j.randn(x.dataType(), x.size(0), latentSize);
+    INDArray z = Transforms.sqrt(variance, false).muli(noise).addi(mean);
+    INDArray nll = distribution.exampleNegLogProbability(x, decodePreOutput(z));
+    return kl.addi(nll.reshape(kl.shape()));
+  }
+}

@@ -1,0 +1,8 @@
+package dev.sparkvae.train;
+
+/** Training produced a non-finite loss; the message names where. */
+public class TrainingDivergedException extends RuntimeException {
+  public TrainingDivergedException(String message) {
+    super(message);
+  }
+}

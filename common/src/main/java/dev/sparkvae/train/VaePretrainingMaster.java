@@ -1,0 +1,108 @@
+package dev.sparkvae.train;
+
+import dev.sparkvae.config.TrainSettings;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.storage.StorageLevel;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.spark.api.RDDTrainingApproach;
+import org.deeplearning4j.spark.api.WorkerConfiguration;
+import org.deeplearning4j.spark.api.worker.NetBroadcastTuple;
+import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
+import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingResult;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingWorker;
+
+/**
+ * dl4j-spark's {@link ParameterAveragingTrainingMaster} with {@link VaePretrainingWorker}s: each round broadcasts
+ * the parameters and the updater state, every worker fits {@code averagingFrequency} minibatches of
+ * {@code batchSizePerWorker} examples, and parameters and updater state are averaged.
+ *
+ * <p>This is the one class that knows dl4j-spark internals. It also records the score of every round, stops on a
+ * non-finite score (divergence) and releases each round's broadcast when the round is done. The training data is
+ * an in-memory {@code JavaRDD<DataSet>} of pre-batched minibatches (the "direct" approach, cached serialized).
+ */
+public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
+  private static final long serialVersionUID = 1L;
+
+  private final long runSeed;
+  private final List<Double> roundScores = new ArrayList<>();
+  private transient Broadcast<NetBroadcastTuple> lastBroadcast;
+  private transient RoundListener roundListener;
+
+  /** Called on the driver after every averaging round. */
+  @FunctionalInterface
+  public interface RoundListener {
+    void roundDone(int round, int rounds, double score);
+  }
+
+  protected VaePretrainingMaster(Builder builder, long runSeed) {
+    super(builder);
+    this.runSeed = runSeed;
+  }
+
+  /** A master for {@code workers} workers (0 = Spark's default parallelism) with the given settings. */
+  public static VaePretrainingMaster create(TrainSettings settings, int workers) {
+    Builder builder = new Builder(workers > 0 ? workers : null, settings.batchSizePerWorker())
+        .batchSizePerWorker(settings.batchSizePerWorker())
+        .averagingFrequency(settings.averagingFrequency())
+        .workerPrefetchNumBatches(settings.prefetchBatches())
+        .saveUpdater(true)
+        .rngSeed(settings.seed())
+        .rddTrainingApproach(RDDTrainingApproach.Direct)
+        .storageLevel(StorageLevel.MEMORY_ONLY_SER());
+    return new VaePretrainingMaster(builder, settings.seed());
+  }
+
+  /** Receives every round's score; null for none. */
+  public void setRoundListener(RoundListener listener) {
+    this.roundListener = listener;
+  }
+
+  /** Scores (mean negative ELBO per example) of the rounds since the last {@link #takeRoundScores()}. */
+  public List<Double> takeRoundScores() {
+    List<Double> scores = List.copyOf(roundScores);
+    roundScores.clear();
+    return scores;
+  }
+
+  @Override
+  public ParameterAveragingTrainingWorker getWorkerInstance(SparkDl4jMultiLayer network) {
+    MultiLayerNetwork net = network.getNetwork();
+    NetBroadcastTuple tuple = new NetBroadcastTuple(net.getLayerWiseConfigurations(), net.params(),
+        net.getUpdater().getStateViewArray());
+    lastBroadcast = network.getSparkContext().broadcast(tuple);
+    WorkerConfiguration configuration = new WorkerConfiguration(false, rddDataSetNumExamples, batchSizePerWorker,
+        averagingFrequency, prefetchNumBatches, collectTrainingStats);
+    return new VaePretrainingWorker(lastBroadcast, configuration, trainingHookList, listeners, getRouterProvider(),
+        runSeed);
+  }
+
+  @Override
+  public ParameterAveragingTrainingWorker getWorkerInstance(SparkComputationGraph graph) {
+    throw new UnsupportedOperationException("VAE pretraining runs on a MultiLayerNetwork, not a ComputationGraph");
+  }
+
+  @Override
+  protected void processResults(SparkDl4jMultiLayer network, SparkComputationGraph graph,
+      JavaRDD<ParameterAveragingTrainingResult> results, int splitNum, int totalSplits) {
+    super.processResults(network, graph, results, splitNum, totalSplits);
+    if (lastBroadcast != null) {
+      lastBroadcast.destroy();
+      lastBroadcast = null;
+    }
+    double score = network.getScore();
+    if (!Double.isFinite(score)) {
+      throw new TrainingDivergedException(String.format(
+          "Training diverged in round %d of %d: the negative ELBO is %s (try a lower train.learning-rate)",
+          splitNum, totalSplits, score));
+    }
+    roundScores.add(score);
+    if (roundListener != null) {
+      roundListener.roundDone(splitNum, totalSplits, score);
+    }
+  }
+}

@@ -1,0 +1,196 @@
+package dev.sparkvae.jobs;
+
+import dev.sparkvae.config.InvalidSettingException;
+import dev.sparkvae.config.Settings;
+import dev.sparkvae.data.BadRowException;
+import dev.sparkvae.jobs.spark.SparkSessions;
+import dev.sparkvae.train.TrainingDivergedException;
+import java.io.File;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * The command line of every job: {@code sparkvae [--cluster NAME] JOB [options]}. Parses, runs the job, prints
+ * where its output is, and exits non-zero with one clear line on failure. The launcher
+ * ({@code submit-scripts/sparkvae.sh}) passes {@code --cluster}; settings come from {@code conf/}.
+ */
+@Command(name = "sparkvae", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
+    subcommands = {Cli.Import.class, Cli.Train.class},
+    description = "Train and run variational autoencoders on Apache Spark.")
+public final class Cli implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(Cli.class);
+
+  @Option(names = "--cluster", paramLabel = "NAME",
+      description = "Cluster profile: <conf-dir>/clusters/NAME.conf (Spark master, backend, Spark settings).")
+  String cluster;
+
+  @Option(names = "--conf-dir", paramLabel = "DIR", defaultValue = "${env:SPARKVAE_CONF_DIR:-conf}",
+      description = "Directory of cluster profiles and job recipes (default: $SPARKVAE_CONF_DIR or ./conf).")
+  File confDir;
+
+  PrintWriter out;
+
+  public static void main(String[] args) {
+    System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+  }
+
+  /** Runs the command line; returns the exit code (0 success, 1 failure, 2 usage error). */
+  public static int run(PrintWriter out, PrintWriter err, String... args) {
+    Cli cli = new Cli();
+    cli.out = out;
+    return new CommandLine(cli)
+        .setOut(out)
+        .setErr(err)
+        .setExecutionExceptionHandler((e, line, parsed) -> {
+          err.println("sparkvae " + line.getCommandName() + " failed: " + reason(e));
+          LOG.debug("failure", e);
+          return 1;
+        })
+        .execute(args);
+  }
+
+  @Override
+  public Integer call() {
+    throw new CommandLine.ParameterException(new CommandLine(this), "Missing job: import or train");
+  }
+
+  /**
+   * The message users need: ours when one of our errors is in the chain, else the deepest cause's, without the
+   * stack trace that Spark appends to task failures.
+   */
+  static String reason(Throwable e) {
+    Throwable deepest = e;
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof BadRowException || t instanceof InvalidSettingException
+          || t instanceof TrainingDivergedException) {
+        return t.getMessage();
+      }
+      if (t.getMessage() != null) {
+        deepest = t;
+      }
+    }
+    String message = String.valueOf(deepest.getMessage());
+    int trace = message.indexOf("\n\tat ");
+    return trace < 0 ? message : message.substring(0, trace);
+  }
+
+  Settings settings(SettingsOptions options) {
+    File clusterFile = cluster == null ? null : new File(new File(confDir, "clusters"), cluster + ".conf");
+    if (clusterFile != null && !clusterFile.isFile()) {
+      throw new InvalidSettingException("Unknown cluster " + cluster + ": " + clusterFile + " does not exist");
+    }
+    return Settings.load(clusterFile, options.config, options.overrides);
+  }
+
+  /** Options every job that reads settings accepts. */
+  static final class SettingsOptions {
+    @Option(names = "--config", paramLabel = "FILE", description = "A HOCON file of settings (a job recipe).")
+    File config;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE",
+        description = "Override one setting, e.g. --set vae.latent-size=32 (repeatable; applied last).")
+    List<String> overrides = new ArrayList<>();
+  }
+
+  @Command(name = "import", mixinStandardHelpOptions = true,
+      description = "Convert Fashion-MNIST/MNIST IDX files to Parquet (id, label, features in [0,1]).")
+  static final class Import implements Callable<Integer> {
+    @ParentCommand Cli cli;
+    @Mixin SettingsOptions settingsOptions;
+
+    @Option(names = "--images", required = true, paramLabel = "FILE", description = "IDX images file (.gz or plain).")
+    Path images;
+
+    @Option(names = "--labels", required = true, paramLabel = "FILE", description = "IDX labels file.")
+    Path labels;
+
+    @Option(names = "--output", required = true, paramLabel = "DIR", description = "Parquet output directory.")
+    String output;
+
+    @Option(names = "--limit", defaultValue = "2147483647", paramLabel = "N",
+        description = "Import only the first N images (default: all).")
+    int limit;
+
+    @Option(names = "--partitions", defaultValue = "1", paramLabel = "N", description = "Parquet files to write.")
+    int partitions;
+
+    @Option(names = "--overwrite", description = "Replace an existing output directory.")
+    boolean overwrite;
+
+    @Override
+    public Integer call() throws Exception {
+      Settings settings = cli.settings(settingsOptions);
+      try (SparkSession spark = SparkSessions.create(settings, "spark-vae import")) {
+        ImportJob.Result result = new ImportJob(spark,
+            new ImportJob.Options(images, labels, output, limit, partitions, overwrite)).run();
+        cli.out.printf("Imported %d rows of %d features to %s%n", result.rows(), result.featureCount(),
+            result.output());
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "train", mixinStandardHelpOptions = true,
+      description = "Train a VAE by parameter averaging and write a model directory.")
+  static final class Train implements Callable<Integer> {
+    @ParentCommand Cli cli;
+    @Mixin SettingsOptions settingsOptions;
+
+    @Option(names = "--input", required = true, paramLabel = "DIR", description = "Training data (Parquet or CSV).")
+    String input;
+
+    @Option(names = "--test", paramLabel = "DIR",
+        description = "Held-out data; without it train.validation-fraction of the input is held out by id.")
+    String test;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory to write.")
+    String model;
+
+    @Option(names = "--epochs", paramLabel = "N", description = "Epochs (overrides train.epochs).")
+    Integer epochs;
+
+    @Option(names = "--overwrite", description = "Replace an existing model directory.")
+    boolean overwrite;
+
+    @Override
+    public Integer call() throws Exception {
+      if (epochs != null) {
+        settingsOptions.overrides.add("train.epochs=" + epochs);
+      }
+      Settings settings = cli.settings(settingsOptions);
+      LOG.info("train settings: data={} vae={} train={}", settings.config().getValue("data").render(
+          com.typesafe.config.ConfigRenderOptions.concise()), settings.config().getValue("vae").render(
+          com.typesafe.config.ConfigRenderOptions.concise()), settings.config().getValue("train").render(
+          com.typesafe.config.ConfigRenderOptions.concise()));
+      try (SparkSession spark = SparkSessions.create(settings, "spark-vae train")) {
+        TrainJob.Result result = new TrainJob(spark, settings, new TrainJob.Options(input, test, model, overwrite))
+            .run();
+        var last = result.metrics().get(result.metrics().size() - 1);
+        cli.out.printf("Trained %d epochs on %d examples; held-out negative ELBO %.2f nats per example%n",
+            last.epoch(), result.trainExamples(), last.testNegElbo());
+        cli.out.printf("Model:   %s/model.zip (with model.json)%n", model);
+        cli.out.printf("Metrics: %s/metrics.json%n", model);
+      }
+      return 0;
+    }
+  }
+
+  /** Reports the project version. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() throws Exception {
+      return new String[] {"spark-vae " + TrainJob.versions().getOrDefault("spark-vae", "unknown")};
+    }
+  }
+}

@@ -1,0 +1,178 @@
+package dev.sparkvae.jobs;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.pmod;
+import static org.apache.spark.sql.functions.xxhash64;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sparkvae.config.DataSettings;
+import dev.sparkvae.config.Settings;
+import dev.sparkvae.config.TrainSettings;
+import dev.sparkvae.config.VaeSpec;
+import dev.sparkvae.data.FeatureSchema;
+import dev.sparkvae.data.FeatureValidator;
+import dev.sparkvae.io.AtomicDirectory;
+import dev.sparkvae.jobs.spark.FeatureFrames;
+import dev.sparkvae.jobs.spark.Minibatches;
+import dev.sparkvae.jobs.spark.NegativeElbo;
+import dev.sparkvae.model.EpochMetrics;
+import dev.sparkvae.model.Json;
+import dev.sparkvae.model.ModelArtifact;
+import dev.sparkvae.model.ModelInfo;
+import dev.sparkvae.model.VaeNetworks;
+import dev.sparkvae.train.VaePretrainingMaster;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
+import org.nd4j.linalg.dataset.DataSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code train}: trains a VAE on Spark by parameter averaging and writes a model directory ({@link ModelArtifact}).
+ *
+ * <p>Input rows are validated and packed into minibatches once, cached serialized in executor memory, and reused
+ * every epoch. After each epoch the held-out negative ELBO is computed on the executors: on {@code test} when
+ * given, else on the {@code train.validation-fraction} of rows chosen by a seeded hash of the id (the same rows
+ * every run). The same seed, data and worker count give the same model.
+ *
+ * <p>Dangers: the model directory is refused when it exists unless {@code overwrite} is set; a non-finite loss
+ * stops training with {@link dev.sparkvae.train.TrainingDivergedException}.
+ */
+public final class TrainJob {
+  private static final Logger LOG = LoggerFactory.getLogger(TrainJob.class);
+  private static final long HASH_BUCKETS = 1_000_000L;
+
+  /**
+   * @param input training data (Parquet or CSV directory)
+   * @param test held-out data, or null to split by {@code train.validation-fraction}
+   * @param model model directory to write
+   * @param overwrite replace an existing model directory
+   */
+  public record Options(String input, String test, String model, boolean overwrite) {}
+
+  /** What was trained and written. */
+  public record Result(ModelArtifact artifact, long trainExamples, long testExamples) {
+    public List<EpochMetrics> metrics() {
+      return artifact.metrics();
+    }
+  }
+
+  private final SparkSession spark;
+  private final Settings settings;
+  private final Options options;
+
+  public TrainJob(SparkSession spark, Settings settings, Options options) {
+    this.spark = spark;
+    this.settings = settings;
+    this.options = options;
+  }
+
+  public Result run() throws IOException {
+    DataSettings data = DataSettings.from(settings);
+    VaeSpec spec = VaeSpec.from(settings);
+    TrainSettings train = TrainSettings.from(settings);
+    Configuration hadoopConf = spark.sparkContext().hadoopConfiguration();
+    AtomicDirectory.checkWritable(options.model(), options.overwrite(), hadoopConf);
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+
+    Dataset<Row> trainFrame = FeatureFrames.read(spark, data, options.input());
+    Dataset<Row> testFrame;
+    if (options.test() != null) {
+      testFrame = FeatureFrames.read(spark, data, options.test());
+    } else {
+      Column heldOut = pmod(xxhash64(col(FeatureFrames.ID), lit(train.seed())), lit(HASH_BUCKETS))
+          .lt(lit(Math.round(train.validationFraction() * HASH_BUCKETS)));
+      testFrame = trainFrame.where(heldOut);
+      trainFrame = trainFrame.where(heldOut.unary_$bang());
+    }
+    FeatureSchema schema = FeatureFrames.schemaOf(trainFrame, data, options.input());
+    FeatureValidator validator = new FeatureValidator(schema.featureCount(), spec.distribution());
+
+    spark.sparkContext().setJobDescription("train: validating and batching " + options.input());
+    JavaRDD<DataSet> trainBatches = Minibatches.of(trainFrame, validator, schema.featureCount(),
+        train.batchSizePerWorker()).persist(StorageLevel.MEMORY_ONLY_SER());
+    JavaRDD<DataSet> testBatches = Minibatches.of(testFrame, validator, schema.featureCount(),
+        train.evalBatchSize()).persist(StorageLevel.MEMORY_ONLY_SER());
+    try {
+      long trainExamples = exampleCount(trainBatches);
+      long testExamples = exampleCount(testBatches);
+      if (trainExamples == 0) {
+        throw new IOException("Cannot train on " + options.input() + ": no training rows");
+      }
+      int workers = train.workers() > 0 ? train.workers() : jsc.defaultParallelism();
+      LOG.info("train: {} training and {} held-out examples of {} features; {} workers, {}", trainExamples,
+          testExamples, schema.featureCount(), workers, spec);
+
+      MultiLayerNetwork net = VaeNetworks.create(spec, train, schema.featureCount());
+      VaePretrainingMaster master = VaePretrainingMaster.create(train, workers);
+      SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(jsc, net, master);
+      List<EpochMetrics> metrics = new ArrayList<>();
+      for (int epoch = 1; epoch <= train.epochs(); epoch++) {
+        int shownEpoch = epoch;
+        master.setRoundListener((round, rounds, score) -> spark.sparkContext().setJobDescription(String.format(
+            "train: epoch %d/%d, round %d/%d", shownEpoch, train.epochs(), round + 1, rounds)));
+        spark.sparkContext().setJobDescription(String.format("train: epoch %d/%d", epoch, train.epochs()));
+        net.getLayerWiseConfigurations().setEpochCount(epoch - 1);
+        long start = System.nanoTime();
+        sparkNet.fit(trainBatches);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        double trainElbo = master.takeRoundScores().stream().mapToDouble(Double::doubleValue).average()
+            .orElse(Double.NaN);
+        spark.sparkContext().setJobDescription(String.format("train: epoch %d/%d, evaluation", epoch, train.epochs()));
+        double testElbo = testExamples == 0 ? Double.NaN : NegativeElbo.mean(testBatches, net, train.seed());
+        metrics.add(new EpochMetrics(epoch, trainElbo, testElbo, seconds, trainExamples));
+        LOG.info("train: epoch {}/{}: train -ELBO {}, held-out -ELBO {}, {} s ({} examples/s)", epoch,
+            train.epochs(), String.format("%.3f", trainElbo), String.format("%.3f", testElbo),
+            String.format("%.1f", seconds), Math.round(trainExamples / seconds));
+      }
+      ModelInfo info = new ModelInfo(ModelInfo.FORMAT_VERSION, schema, spec, settingsJson(), versions(), null,
+          Instant.now().toString(), train.epochs(), trainExamples);
+      ModelArtifact artifact = new ModelArtifact(info, net, metrics).save(options.model(), hadoopConf,
+          options.overwrite());
+      LOG.info("train: model written to {}", options.model());
+      return new Result(artifact, trainExamples, testExamples);
+    } finally {
+      trainBatches.unpersist(false);
+      testBatches.unpersist(false);
+    }
+  }
+
+  private static long exampleCount(JavaRDD<DataSet> batches) {
+    return batches.map(batch -> (long) batch.numExamples()).fold(0L, Long::sum);
+  }
+
+  private JsonNode settingsJson() throws IOException {
+    return Json.MAPPER.readTree(settings.toJson());
+  }
+
+  /** Versions of the libraries that made the model. */
+  static Map<String, String> versions() throws IOException {
+    Properties properties = new Properties();
+    try (InputStream in = TrainJob.class.getResourceAsStream("/dev/sparkvae/versions.properties")) {
+      if (in != null) {
+        properties.load(in);
+      }
+    }
+    Map<String, String> versions = new LinkedHashMap<>();
+    properties.stringPropertyNames().stream().sorted().forEach(k -> versions.put(k, properties.getProperty(k)));
+    versions.put("java", System.getProperty("java.version"));
+    return versions;
+  }
+}

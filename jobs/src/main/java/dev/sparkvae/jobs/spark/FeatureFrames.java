@@ -1,0 +1,100 @@
+package dev.sparkvae.jobs.spark;
+
+import static org.apache.spark.sql.functions.array;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.input_file_name;
+import static org.apache.spark.sql.functions.lit;
+
+import dev.sparkvae.config.DataSettings;
+import dev.sparkvae.data.FeatureSchema;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+
+/**
+ * Reads a Parquet or CSV input into the normalised frame every job works on: {@code id} (long), {@code features}
+ * (array&lt;float&gt;), {@code label} (int, when configured) and {@code source_file}, so a bad row can be traced
+ * to its file.
+ */
+public final class FeatureFrames {
+  public static final String ID = "id";
+  public static final String FEATURES = "features";
+  public static final String LABEL = "label";
+  public static final String SOURCE_FILE = "source_file";
+
+  private FeatureFrames() {}
+
+  /**
+   * The normalised frame of {@code path}.
+   *
+   * @throws IOException when the path is missing or a configured column is absent
+   */
+  public static Dataset<Row> read(SparkSession spark, DataSettings data, String path) throws IOException {
+    Path input = new Path(path);
+    if (!input.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(input)) {
+      throw new IOException("Cannot read input " + path + ": it does not exist");
+    }
+    Dataset<Row> raw = "csv".equals(data.format())
+        ? spark.read().option("header", "true").option("inferSchema", "true").csv(path)
+        : spark.read().parquet(path);
+    List<String> columns = Arrays.asList(raw.columns());
+    require(columns, data.idColumn(), "data.id-column", path);
+    List<Column> selected = new ArrayList<>();
+    selected.add(col(data.idColumn()).cast(DataTypes.LongType).as(ID));
+    if (data.featureColumns().isEmpty()) {
+      require(columns, data.featuresColumn(), "data.features-column", path);
+      selected.add(col(data.featuresColumn()).cast("array<float>").as(FEATURES));
+    } else {
+      Column[] parts = new Column[data.featureColumns().size()];
+      for (int i = 0; i < parts.length; i++) {
+        String name = data.featureColumns().get(i);
+        require(columns, name, "data.feature-columns", path);
+        parts[i] = col(name).cast(DataTypes.FloatType);
+      }
+      selected.add(array(parts).as(FEATURES));
+    }
+    if (data.hasLabel()) {
+      selected.add(columns.contains(data.labelColumn())
+          ? col(data.labelColumn()).cast(DataTypes.IntegerType).as(LABEL)
+          : lit(null).cast(DataTypes.IntegerType).as(LABEL));
+    }
+    selected.add(input_file_name().as(SOURCE_FILE));
+    return raw.select(selected.toArray(new Column[0]));
+  }
+
+  /**
+   * The feature schema of a normalised frame; the feature count of an array column is read from its first row.
+   *
+   * @throws IOException when the input has no rows
+   */
+  public static FeatureSchema schemaOf(Dataset<Row> frame, DataSettings data, String path) throws IOException {
+    List<Row> head = frame.select(FEATURES).takeAsList(1);
+    if (head.isEmpty()) {
+      throw new IOException("Cannot use input " + path + ": it has no rows");
+    }
+    Row first = head.get(0);
+    int count = data.featureColumns().isEmpty()
+        ? (first.isNullAt(0) ? 0 : first.getList(0).size())
+        : data.featureColumns().size();
+    if (count == 0) {
+      throw new IOException("Cannot use input " + path + ": the first row has no features in column "
+          + data.featuresColumn());
+    }
+    return new FeatureSchema(data.idColumn(), data.labelColumn(),
+        data.featureColumns().isEmpty() ? data.featuresColumn() : "", data.featureColumns(), count);
+  }
+
+  private static void require(List<String> columns, String name, String key, String path) throws IOException {
+    if (!columns.contains(name)) {
+      throw new IOException(String.format("Cannot read input %s: it has no column %s (set by %s); its columns are %s",
+          path, name, key, columns));
+    }
+  }
+}

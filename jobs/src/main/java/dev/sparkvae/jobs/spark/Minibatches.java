@@ -1,0 +1,87 @@
+package dev.sparkvae.jobs.spark;
+
+import dev.sparkvae.data.BadRowException;
+import dev.sparkvae.data.FeatureBatcher;
+import dev.sparkvae.data.FeatureValidator;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.nd4j.linalg.dataset.DataSet;
+
+/**
+ * Turns a normalised frame into minibatches of validated features (DataSets without labels), streaming each
+ * partition: one batch in memory at a time, never the whole partition.
+ */
+public final class Minibatches {
+  private Minibatches() {}
+
+  /**
+   * Minibatches of at most {@code batchSize} rows (the last of each partition may be smaller).
+   *
+   * @throws BadRowException (inside the Spark job) on the first row that fails validation
+   */
+  public static JavaRDD<DataSet> of(Dataset<Row> frame, FeatureValidator validator, int featureCount,
+      int batchSize) {
+    return frame.select(FeatureFrames.ID, FeatureFrames.FEATURES, FeatureFrames.SOURCE_FILE).javaRDD()
+        .mapPartitions(rows -> new BatchIterator(rows, validator, featureCount, batchSize));
+  }
+
+  /** The features of one normalised row, checked; throws {@link BadRowException} naming file, id and column. */
+  static float[] features(Row row, FeatureValidator validator) {
+    Object id = row.isNullAt(0) ? null : row.getLong(0);
+    String file = row.isNullAt(2) ? "(unknown file)" : row.getString(2);
+    if (id == null) {
+      throw new BadRowException(file, "null", FeatureFrames.ID, "the id is null");
+    }
+    float[] values = null;
+    if (!row.isNullAt(1)) {
+      List<Object> list = row.getList(1);
+      values = new float[list.size()];
+      for (int i = 0; i < values.length; i++) {
+        Object v = list.get(i);
+        if (v == null) {
+          throw new BadRowException(file, id, FeatureFrames.FEATURES, "value null at index " + i);
+        }
+        values[i] = (Float) v;
+      }
+    }
+    String problem = validator.problem(values);
+    if (problem != null) {
+      throw new BadRowException(file, id, FeatureFrames.FEATURES, problem);
+    }
+    return values;
+  }
+
+  private static final class BatchIterator implements Iterator<DataSet> {
+    private final Iterator<Row> rows;
+    private final FeatureValidator validator;
+    private final FeatureBatcher batcher;
+
+    BatchIterator(Iterator<Row> rows, FeatureValidator validator, int featureCount, int batchSize) {
+      this.rows = rows;
+      this.validator = validator;
+      this.batcher = new FeatureBatcher(batchSize, featureCount);
+    }
+
+    @Override
+    public boolean hasNext() {
+      return batcher.size() > 0 || rows.hasNext();
+    }
+
+    @Override
+    public DataSet next() {
+      while (rows.hasNext()) {
+        if (batcher.add(features(rows.next(), validator))) {
+          break;
+        }
+      }
+      if (batcher.size() == 0) {
+        throw new NoSuchElementException();
+      }
+      return new DataSet(batcher.take(), null);
+    }
+  }
+}
