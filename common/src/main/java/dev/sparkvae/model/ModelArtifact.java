@@ -1,6 +1,7 @@
 package dev.sparkvae.model;
 
 import com.fasterxml.jackson.core.type.TypeReference;
+import dev.sparkvae.io.AtomicDirectory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -10,8 +11,8 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
-import dev.sparkvae.io.AtomicDirectory;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.ChecksumException;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -88,7 +89,12 @@ public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<Epoc
     MessageDigest digest = sha256Digest();
     MultiLayerNetwork network;
     try (InputStream in = new DigestInputStream(fs.open(new Path(root, MODEL_ZIP)), digest)) {
-      byte[] bytes = in.readAllBytes();
+      byte[] bytes;
+      try {
+        bytes = in.readAllBytes();
+      } catch (ChecksumException e) {
+        throw new IOException("Cannot load model from " + dir + ": model.zip is corrupt (" + e.getMessage() + ")", e);
+      }
       String actual = HexFormat.of().formatHex(digest.digest());
       if (!actual.equals(info.modelSha256())) {
         throw new IOException(String.format(

@@ -23,10 +23,17 @@ import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingWorker;
  *
  * <p>This is the one class that knows dl4j-spark internals. It also records the score of every round, stops on a
  * non-finite score (divergence) and releases each round's broadcast when the round is done. The training data is
- * an in-memory {@code JavaRDD<DataSet>} of pre-batched minibatches (the "direct" approach, cached serialized).
+ * an in-memory {@code JavaRDD<DataSet>} of pre-batched minibatches (the "direct" approach), cached with
+ * {@link #TRAINING_DATA_STORAGE}.
  */
 public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
   private static final long serialVersionUID = 1L;
+
+  /**
+   * How the pre-batched training data is cached. Deserialized: every round selects its minibatches by scanning
+   * the cached partitions, and a serialized cache would deserialize the whole data set every round.
+   */
+  public static final StorageLevel TRAINING_DATA_STORAGE = StorageLevel.MEMORY_ONLY();
 
   private final long runSeed;
   private final List<Double> roundScores = new ArrayList<>();
@@ -53,7 +60,7 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
         .saveUpdater(true)
         .rngSeed(settings.seed())
         .rddTrainingApproach(RDDTrainingApproach.Direct)
-        .storageLevel(StorageLevel.MEMORY_ONLY_SER());
+        .storageLevel(TRAINING_DATA_STORAGE);
     return new VaePretrainingMaster(builder, settings.seed());
   }
 

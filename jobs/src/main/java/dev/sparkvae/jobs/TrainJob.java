@@ -107,9 +107,9 @@ public final class TrainJob {
 
     spark.sparkContext().setJobDescription("train: validating and batching " + options.input());
     JavaRDD<DataSet> trainBatches = Minibatches.of(trainFrame, validator, schema.featureCount(),
-        train.batchSizePerWorker()).persist(StorageLevel.MEMORY_ONLY_SER());
+        train.batchSizePerWorker()).persist(VaePretrainingMaster.TRAINING_DATA_STORAGE);
     JavaRDD<DataSet> testBatches = Minibatches.of(testFrame, validator, schema.featureCount(),
-        train.evalBatchSize()).persist(StorageLevel.MEMORY_ONLY_SER());
+        train.evalBatchSize()).persist(StorageLevel.MEMORY_ONLY());
     try {
       long trainExamples = exampleCount(trainBatches);
       long testExamples = exampleCount(testBatches);

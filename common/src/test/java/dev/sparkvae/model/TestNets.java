@@ -1,0 +1,31 @@
+package dev.sparkvae.model;
+
+import dev.sparkvae.config.Settings;
+import dev.sparkvae.config.TrainSettings;
+import dev.sparkvae.config.VaeSpec;
+import java.util.List;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** Small VAEs and data for tests. */
+public final class TestNets {
+  public static final int FEATURES = 20;
+  public static final VaeSpec SPEC = new VaeSpec(new int[] {32, 16}, new int[] {16, 32}, 4, "relu", "bernoulli");
+
+  private TestNets() {}
+
+  public static TrainSettings train(long seed) {
+    return TrainSettings.from(Settings.load(null, null, List.of("train.seed=" + seed)));
+  }
+
+  public static MultiLayerNetwork network(long seed) {
+    return VaeNetworks.create(SPEC, train(seed), FEATURES);
+  }
+
+  /** Rows of values in [0, 1]. */
+  public static INDArray data(int rows, long seed) {
+    return Nd4j.rand(Nd4j.getRandomFactory().getNewRandomInstance(seed), rows, FEATURES).castTo(DataType.FLOAT);
+  }
+}

@@ -1,0 +1,48 @@
+package dev.sparkvae.jobs;
+
+import dev.sparkvae.config.Settings;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.SparkSession;
+
+/** One real local Spark (2 task slots, UI off, loopback) shared by all tests of this JVM, and test fixtures. */
+final class TestSpark {
+  /** The committed Fashion-MNIST sample. */
+  static final Path SAMPLE = Paths.get("..", "data", "fashion-mnist-sample").toAbsolutePath().normalize();
+
+  private static SparkSession session;
+
+  private TestSpark() {}
+
+  static synchronized SparkSession session() {
+    if (session == null) {
+      session = SparkSession.builder()
+          .master("local[2]")
+          .appName("spark-vae tests")
+          .config("spark.ui.enabled", "false")
+          .config("spark.driver.host", "127.0.0.1")
+          .config("spark.driver.bindAddress", "127.0.0.1")
+          .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+          .config("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator")
+          .config("spark.sql.shuffle.partitions", "4")
+          .getOrCreate();
+    }
+    return session;
+  }
+
+  /** Settings from the defaults plus {@code overrides}. */
+  static Settings settings(String... overrides) {
+    return Settings.load(null, null, new ArrayList<>(List.of(overrides)));
+  }
+
+  /** A small, fast network and training recipe for tests. */
+  static Settings smallRecipe(String... more) {
+    List<String> overrides = new ArrayList<>(List.of("vae.encoder-sizes=[64]", "vae.decoder-sizes=[64]",
+        "vae.latent-size=8", "train.epochs=2", "train.batch-size-per-worker=50", "train.averaging-frequency=2",
+        "train.workers=2"));
+    overrides.addAll(List.of(more));
+    return Settings.load(null, null, overrides);
+  }
+}
