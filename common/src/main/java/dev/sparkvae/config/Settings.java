@@ -125,6 +125,11 @@ public final class Settings {
     return config.root().render(ConfigRenderOptions.concise());
   }
 
+  /** One group of settings (e.g. {@code vae}) as compact JSON, for logs. */
+  public String render(String group) {
+    return config.getValue(group).render(ConfigRenderOptions.concise());
+  }
+
   /** The underlying Typesafe config. */
   public Config config() {
     return config;

@@ -169,10 +169,9 @@ public final class Cli implements Callable<Integer> {
         settingsOptions.overrides.add("train.epochs=" + epochs);
       }
       Settings settings = cli.settings(settingsOptions);
-      LOG.info("train settings: data={} vae={} train={}", settings.config().getValue("data").render(
-          com.typesafe.config.ConfigRenderOptions.concise()), settings.config().getValue("vae").render(
-          com.typesafe.config.ConfigRenderOptions.concise()), settings.config().getValue("train").render(
-          com.typesafe.config.ConfigRenderOptions.concise()));
+      TrainJob.Recipe.from(settings);
+      LOG.info("train settings: data={} vae={} train={}", settings.render("data"), settings.render("vae"),
+          settings.render("train"));
       try (SparkSession spark = SparkSessions.create(settings, "spark-vae train")) {
         TrainJob.Result result = new TrainJob(spark, settings, new TrainJob.Options(input, test, model, overwrite))
             .run();

@@ -74,20 +74,30 @@ public final class TrainJob {
     }
   }
 
+  /** The typed settings of a training run; {@link #from} validates them all. */
+  public record Recipe(DataSettings data, VaeSpec vae, TrainSettings train) {
+    public static Recipe from(Settings settings) {
+      return new Recipe(DataSettings.from(settings), VaeSpec.from(settings), TrainSettings.from(settings));
+    }
+  }
+
   private final SparkSession spark;
   private final Settings settings;
+  private final Recipe recipe;
   private final Options options;
 
+  /** @throws dev.sparkvae.config.InvalidSettingException when a setting is invalid */
   public TrainJob(SparkSession spark, Settings settings, Options options) {
     this.spark = spark;
     this.settings = settings;
+    this.recipe = Recipe.from(settings);
     this.options = options;
   }
 
   public Result run() throws IOException {
-    DataSettings data = DataSettings.from(settings);
-    VaeSpec spec = VaeSpec.from(settings);
-    TrainSettings train = TrainSettings.from(settings);
+    DataSettings data = recipe.data();
+    VaeSpec spec = recipe.vae();
+    TrainSettings train = recipe.train();
     Configuration hadoopConf = spark.sparkContext().hadoopConfiguration();
     AtomicDirectory.checkWritable(options.model(), options.overwrite(), hadoopConf);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());

@@ -17,7 +17,7 @@ final class TestSpark {
   private TestSpark() {}
 
   static synchronized SparkSession session() {
-    if (session == null) {
+    if (session == null || session.sparkContext().isStopped()) {
       session = SparkSession.builder()
           .master("local[2]")
           .appName("spark-vae tests")
@@ -31,6 +31,10 @@ final class TestSpark {
     }
     return session;
   }
+
+  /** Command-line arguments that select the embedded local cluster profile of this checkout. */
+  static final String[] LOCAL_CLUSTER = {"--cluster", "local", "--conf-dir",
+      Paths.get("..", "conf").toAbsolutePath().normalize().toString()};
 
   /** Settings from the defaults plus {@code overrides}. */
   static Settings settings(String... overrides) {
