@@ -8,6 +8,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -16,16 +17,14 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  *
  * <p>DL4J's layer exposes only the latent mean; the log-variance head is read here from the parameter table
  * ({@code e0W, e0b, …, pZXMeanW, pZXMeanb, pZXLogStd2W, pZXLogStd2b, d0W, …, pXZW, pXZb}). Arrays share the
- * network's parameters: do not modify them. Not thread-safe in the sense that ND4J ops on one instance from many
- * threads are fine, but the noise of {@link #negativeElbo} comes from ND4J's per-thread random generator.
+ * network's encoder and decoder parameters (the joint head is a copy): do not modify them. Safe to share between
+ * threads (parameters are only read); the noise of {@link #negativeElbo} comes from ND4J's per-thread generator.
  */
 public final class VaeModel {
   private final List<INDArray[]> encoder = new ArrayList<>();
   private final List<INDArray[]> decoder = new ArrayList<>();
-  private final INDArray meanW;
-  private final INDArray meanB;
-  private final INDArray logVarW;
-  private final INDArray logVarB;
+  private final INDArray headW;
+  private final INDArray headB;
   private final INDArray outW;
   private final INDArray outB;
   private final IActivation hidden;
@@ -43,10 +42,9 @@ public final class VaeModel {
     for (int i = 0; i < conf.getDecoderLayerSizes().length; i++) {
       decoder.add(new INDArray[] {params.get("d" + i + "W"), params.get("d" + i + "b")});
     }
-    meanW = params.get("pZXMeanW");
-    meanB = params.get("pZXMeanb");
-    logVarW = params.get("pZXLogStd2W");
-    logVarB = params.get("pZXLogStd2b");
+    // Both heads read the same hidden state: one GEMM against [mean | log-variance] weights computes them.
+    headW = Nd4j.hstack(params.get("pZXMeanW"), params.get("pZXLogStd2W"));
+    headB = Nd4j.hstack(params.get("pZXMeanb"), params.get("pZXLogStd2b"));
     outW = params.get("pXZW");
     outB = params.get("pXZb");
     hidden = conf.getActivationFn();
@@ -82,12 +80,20 @@ public final class VaeModel {
     return h;
   }
 
-  /** Mean and log-variance of q(z|x), each batch × latent. */
+  /**
+   * Mean and log-variance of q(z|x) side by side: batch × (2 · latent), the mean in the first {@link #latentSize()}
+   * columns. No decoder and no sampling.
+   */
+  public INDArray encodeJoint(INDArray x) {
+    return latent.getActivation(encoderHidden(x).mmul(headW).addiRowVector(headB), false);
+  }
+
+  /** Mean and log-variance of q(z|x), each batch × latent (views of {@link #encodeJoint}). */
   public INDArray[] encode(INDArray x) {
-    INDArray h = encoderHidden(x);
-    INDArray mean = latent.getActivation(h.mmul(meanW).addiRowVector(meanB), false);
-    INDArray logVar = latent.getActivation(h.mmul(logVarW).addiRowVector(logVarB), false);
-    return new INDArray[] {mean, logVar};
+    INDArray joint = encodeJoint(x);
+    return new INDArray[] {
+        joint.get(NDArrayIndex.all(), NDArrayIndex.interval(0, latentSize)),
+        joint.get(NDArrayIndex.all(), NDArrayIndex.interval(latentSize, 2L * latentSize))};
   }
 
   /** Pre-activation parameters of p(x|z) for latent rows {@code z}. */

@@ -26,7 +26,7 @@ import picocli.CommandLine.ParentCommand;
  * ({@code submit-scripts/sparkvae.sh}) passes {@code --cluster}; settings come from {@code conf/}.
  */
 @Command(name = "sparkvae", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
-    subcommands = {Cli.Import.class, Cli.Train.class},
+    subcommands = {Cli.Import.class, Cli.Train.class, Cli.Encode.class},
     description = "Train and run variational autoencoders on Apache Spark.")
 public final class Cli implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(Cli.class);
@@ -62,7 +62,7 @@ public final class Cli implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    throw new CommandLine.ParameterException(new CommandLine(this), "Missing job: import or train");
+    throw new CommandLine.ParameterException(new CommandLine(this), "Missing job: import, train or encode");
   }
 
   /**
@@ -180,6 +180,45 @@ public final class Cli implements Callable<Integer> {
             last.epoch(), result.trainExamples(), last.testNegElbo());
         cli.out.printf("Model:   %s/model.zip (with model.json)%n", model);
         cli.out.printf("Metrics: %s/metrics.json%n", model);
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "encode", mixinStandardHelpOptions = true,
+      description = "Encode every row to the mean and log-variance of q(z|x) (Parquet: id, z_mean, z_log_var).")
+  static final class Encode implements Callable<Integer> {
+    @ParentCommand Cli cli;
+    @Mixin SettingsOptions settingsOptions;
+
+    @Option(names = "--input", required = true, paramLabel = "DIR", description = "Rows to encode.")
+    String input;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory from train.")
+    String model;
+
+    @Option(names = "--output", required = true, paramLabel = "DIR", description = "Parquet output directory.")
+    String output;
+
+    @Option(names = "--keep", split = ",", paramLabel = "COL", description = "Input columns to copy to the output.")
+    List<String> keep = new ArrayList<>();
+
+    @Option(names = "--batch-size", defaultValue = "1024", paramLabel = "N",
+        description = "Rows per forward pass (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--overwrite", description = "Replace an existing output directory.")
+    boolean overwrite;
+
+    @Override
+    public Integer call() throws Exception {
+      Settings settings = cli.settings(settingsOptions);
+      String format = settings.oneOf("data.format", "parquet", "csv");
+      try (SparkSession spark = SparkSessions.create(settings, "spark-vae encode")) {
+        EncodeJob.Result result = new EncodeJob(spark,
+            new EncodeJob.Options(input, model, output, keep, batchSize, format, overwrite)).run();
+        cli.out.printf("Encoded %d rows to %s (z_mean and z_log_var of size %d)%n", result.rows(), result.output(),
+            result.latentSize());
       }
       return 0;
     }

@@ -102,10 +102,10 @@ public final class TrainJob {
     AtomicDirectory.checkWritable(options.model(), options.overwrite(), hadoopConf);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
 
-    Dataset<Row> trainFrame = FeatureFrames.read(spark, data, options.input());
+    Dataset<Row> trainFrame = FeatureFrames.read(spark, data, options.input(), List.of());
     Dataset<Row> testFrame;
     if (options.test() != null) {
-      testFrame = FeatureFrames.read(spark, data, options.test());
+      testFrame = FeatureFrames.read(spark, data, options.test(), List.of());
     } else {
       Column heldOut = pmod(xxhash64(col(FeatureFrames.ID), lit(train.seed())), lit(HASH_BUCKETS))
           .lt(lit(Math.round(train.validationFraction() * HASH_BUCKETS)));

@@ -32,11 +32,12 @@ public final class FeatureFrames {
   private FeatureFrames() {}
 
   /**
-   * The normalised frame of {@code path}.
+   * The normalised frame of {@code path}, followed by the input columns named in {@code keep}, as they are.
    *
-   * @throws IOException when the path is missing or a configured column is absent
+   * @throws IOException when the path is missing or a configured or kept column is absent
    */
-  public static Dataset<Row> read(SparkSession spark, DataSettings data, String path) throws IOException {
+  public static Dataset<Row> read(SparkSession spark, DataSettings data, String path, List<String> keep)
+      throws IOException {
     Path input = new Path(path);
     if (!input.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(input)) {
       throw new IOException("Cannot read input " + path + ": it does not exist");
@@ -66,6 +67,13 @@ public final class FeatureFrames {
           : lit(null).cast(DataTypes.IntegerType).as(LABEL));
     }
     selected.add(input_file_name().as(SOURCE_FILE));
+    for (String name : keep) {
+      require(columns, name, "--keep", path);
+      if (List.of(ID, FEATURES, SOURCE_FILE).contains(name) || data.hasLabel() && LABEL.equals(name)) {
+        throw new IOException("Cannot keep column " + name + " of " + path + ": the output has its own " + name);
+      }
+      selected.add(col(name));
+    }
     return raw.select(selected.toArray(new Column[0]));
   }
 

@@ -30,7 +30,7 @@ public final class Minibatches {
   }
 
   /** The features of one normalised row, checked; throws {@link BadRowException} naming file, id and column. */
-  static float[] features(Row row, FeatureValidator validator) {
+  public static float[] features(Row row, FeatureValidator validator) {
     Object id = row.isNullAt(0) ? null : row.getLong(0);
     String file = row.isNullAt(2) ? "(unknown file)" : row.getString(2);
     if (id == null) {
