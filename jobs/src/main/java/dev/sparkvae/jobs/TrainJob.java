@@ -15,7 +15,7 @@ import dev.sparkvae.data.FeatureValidator;
 import dev.sparkvae.io.AtomicDirectory;
 import dev.sparkvae.jobs.spark.FeatureFrames;
 import dev.sparkvae.jobs.spark.Minibatches;
-import dev.sparkvae.jobs.spark.NegativeElbo;
+import dev.sparkvae.jobs.spark.NetworkScores;
 import dev.sparkvae.model.EpochMetrics;
 import dev.sparkvae.model.Json;
 import dev.sparkvae.model.ModelArtifact;
@@ -146,14 +146,18 @@ public final class TrainJob {
         double trainElbo = master.takeRoundScores().stream().mapToDouble(Double::doubleValue).average()
             .orElse(Double.NaN);
         spark.sparkContext().setJobDescription(String.format("train: epoch %d/%d, evaluation", epoch, train.epochs()));
-        double testElbo = testExamples == 0 ? Double.NaN : NegativeElbo.mean(testBatches, net, train.seed());
+        double testElbo = testExamples == 0 ? Double.NaN : NetworkScores.meanNegativeElbo(testBatches, net, train.seed());
         metrics.add(new EpochMetrics(epoch, trainElbo, testElbo, seconds, trainExamples));
         LOG.info("train: epoch {}/{}: train -ELBO {}, held-out -ELBO {}, {} s ({} examples/s)", epoch,
             train.epochs(), String.format("%.3f", trainElbo), String.format("%.3f", testElbo),
             String.format("%.1f", seconds), Math.round(trainExamples / seconds));
       }
+      spark.sparkContext().setJobDescription("train: anomaly threshold");
+      double threshold = NetworkScores.reconstructionErrorQuantile(trainBatches, net, train.anomalyQuantile());
+      LOG.info("train: anomaly threshold {} nats (quantile {} of training reconstruction errors)",
+          String.format("%.3f", threshold), train.anomalyQuantile());
       ModelInfo info = new ModelInfo(ModelInfo.FORMAT_VERSION, schema, spec, settingsJson(), versions(), null,
-          Instant.now().toString(), train.epochs(), trainExamples);
+          Instant.now().toString(), train.epochs(), trainExamples, train.anomalyQuantile(), threshold);
       ModelArtifact artifact = new ModelArtifact(info, net, metrics).save(options.model(), hadoopConf,
           options.overwrite());
       LOG.info("train: model written to {}", options.model());

@@ -3,19 +3,10 @@ package dev.sparkvae.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import dev.sparkvae.config.Settings;
-import dev.sparkvae.config.TrainSettings;
-import dev.sparkvae.config.VaeSpec;
-import dev.sparkvae.data.FeatureSchema;
-import dev.sparkvae.model.ModelArtifact;
-import dev.sparkvae.model.ModelInfo;
-import dev.sparkvae.model.VaeNetworks;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
@@ -27,18 +18,6 @@ import org.nd4j.linalg.factory.Nd4j;
 
 class EncodeJobTest {
   @TempDir Path dir;
-
-  /** Writes a model directory for {@code featureCount} features with seeded (untrained) weights. */
-  private MultiLayerNetwork writeModel(String path, int featureCount) throws Exception {
-    Settings settings = TestSpark.smallRecipe();
-    VaeSpec spec = VaeSpec.from(settings);
-    MultiLayerNetwork net = VaeNetworks.create(spec, TrainSettings.from(settings), featureCount);
-    ModelInfo info = new ModelInfo(ModelInfo.FORMAT_VERSION,
-        new FeatureSchema("id", "label", "features", List.of(), featureCount), spec,
-        JsonNodeFactory.instance.objectNode(), Map.of(), null, "now", 0, 0);
-    new ModelArtifact(info, net, List.of()).save(path, new Configuration(), false);
-    return net;
-  }
 
   private String input(int files) {
     String path = dir.resolve("input").toString();
@@ -54,7 +33,7 @@ class EncodeJobTest {
   @Test
   void encodesEveryRowToTheLayersMeanAndTheLogVarianceHead() throws Exception {
     String model = dir.resolve("model").toString();
-    MultiLayerNetwork net = writeModel(model, 784);
+    MultiLayerNetwork net = TestModels.write(model, 784, 500);
     String input = input(7);
     String output = dir.resolve("out").toString();
 
@@ -110,11 +89,11 @@ class EncodeJobTest {
   @Test
   void aSchemaMismatchFailsBeforeAnyWorkAndWritesNothing() throws Exception {
     String model = dir.resolve("model").toString();
-    writeModel(model, 100);
+    TestModels.write(model, 100, 500);
     String output = dir.resolve("out").toString();
     String input = TestSpark.SAMPLE.resolve("test").toString();
     assertThatThrownBy(() -> new EncodeJob(TestSpark.session(), options(input, model, output)).run())
-        .hasMessage("Cannot encode " + input + " with the model in " + model + ": the input has features: array of "
+        .hasMessage("Cannot score " + input + " with the model in " + model + ": the input has features: array of "
             + "784 numbers, the model expects features: array of 100 numbers");
     assertThat(dir.resolve("out")).doesNotExist();
   }

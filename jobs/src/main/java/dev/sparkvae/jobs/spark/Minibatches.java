@@ -29,28 +29,34 @@ public final class Minibatches {
         .mapPartitions(rows -> new BatchIterator(rows, validator, featureCount, batchSize));
   }
 
-  /** The features of one normalised row, checked; throws {@link BadRowException} naming file, id and column. */
-  public static float[] features(Row row, FeatureValidator validator) {
-    Object id = row.isNullAt(0) ? null : row.getLong(0);
-    String file = row.isNullAt(2) ? "(unknown file)" : row.getString(2);
+  /**
+   * The checked features of one row whose id, features (array&lt;float&gt;) and source file are at the given
+   * positions; throws {@link BadRowException} naming file, id and column.
+   */
+  public static float[] features(Row row, int idIndex, int featuresIndex, int fileIndex,
+      FeatureValidator validator) {
+    Object id = row.isNullAt(idIndex) ? null : row.getLong(idIndex);
+    String file = row.isNullAt(fileIndex) || row.getString(fileIndex).isEmpty() ? "(unknown file)"
+        : row.getString(fileIndex);
+    String column = row.schema() == null ? FeatureFrames.FEATURES : row.schema().fields()[featuresIndex].name();
     if (id == null) {
       throw new BadRowException(file, "null", FeatureFrames.ID, "the id is null");
     }
     float[] values = null;
-    if (!row.isNullAt(1)) {
-      List<Object> list = row.getList(1);
+    if (!row.isNullAt(featuresIndex)) {
+      List<Object> list = row.getList(featuresIndex);
       values = new float[list.size()];
       for (int i = 0; i < values.length; i++) {
         Object v = list.get(i);
         if (v == null) {
-          throw new BadRowException(file, id, FeatureFrames.FEATURES, "value null at index " + i);
+          throw new BadRowException(file, id, column, "value null at index " + i);
         }
         values[i] = (Float) v;
       }
     }
     String problem = validator.problem(values);
     if (problem != null) {
-      throw new BadRowException(file, id, FeatureFrames.FEATURES, problem);
+      throw new BadRowException(file, id, column, problem);
     }
     return values;
   }
@@ -74,7 +80,7 @@ public final class Minibatches {
     @Override
     public DataSet next() {
       while (rows.hasNext()) {
-        if (batcher.add(features(rows.next(), validator))) {
+        if (batcher.add(features(rows.next(), 0, 1, 2, validator))) {
           break;
         }
       }

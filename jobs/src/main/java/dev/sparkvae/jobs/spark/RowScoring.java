@@ -1,0 +1,164 @@
+package dev.sparkvae.jobs.spark;
+
+import dev.sparkvae.data.FeatureBatcher;
+import dev.sparkvae.data.FeatureValidator;
+import dev.sparkvae.model.VaeModel;
+import dev.sparkvae.model.VaeScorer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+
+/**
+ * Appends VAE outputs to every row of a partition, streaming fixed-size batches through one float buffer: never
+ * the whole partition in memory, one model per executor JVM ({@link ExecutorModels}).
+ *
+ * <p>Outputs, in the order asked: {@code z_mean}, {@code z_log_var} (array&lt;float&gt;), {@code reconstruction_error},
+ * {@code log_prob}, {@code negative_elbo} (float), {@code reconstruction} (array&lt;float&gt;), {@code is_anomaly}
+ * (reconstruction error above the threshold). When only the latent outputs are asked, neither the decoder nor any
+ * sampling runs.
+ */
+public final class RowScoring implements MapPartitionsFunction<Row, Row> {
+  private static final long serialVersionUID = 1L;
+
+  public static final String Z_MEAN = "z_mean";
+  public static final String Z_LOG_VAR = "z_log_var";
+  public static final String RECONSTRUCTION_ERROR = "reconstruction_error";
+  public static final String LOG_PROB = "log_prob";
+  public static final String NEGATIVE_ELBO = "negative_elbo";
+  public static final String RECONSTRUCTION = "reconstruction";
+  public static final String IS_ANOMALY = "is_anomaly";
+  public static final List<String> OUTPUTS = List.of(Z_MEAN, Z_LOG_VAR, RECONSTRUCTION_ERROR, LOG_PROB,
+      NEGATIVE_ELBO, RECONSTRUCTION, IS_ANOMALY);
+
+  /** Where the id, features (array&lt;float&gt;) and source file are in an input row of {@code width} fields. */
+  public record InputLayout(int width, int idIndex, int featuresIndex, int fileIndex) implements java.io.Serializable {}
+
+  private final String modelSha256;
+  private final Broadcast<byte[]> modelZip;
+  private final FeatureValidator validator;
+  private final int featureCount;
+  private final InputLayout layout;
+  private final List<String> outputs;
+  private final int batchSize;
+  private final int samples;
+  private final double anomalyThreshold;
+
+  /**
+   * @param outputs output names from {@link #OUTPUTS}
+   * @param samples importance samples for log_prob and negative_elbo
+   * @param anomalyThreshold reconstruction error above which a row is an anomaly (used for is_anomaly)
+   */
+  public RowScoring(String modelSha256, Broadcast<byte[]> modelZip, FeatureValidator validator, int featureCount,
+      InputLayout layout, List<String> outputs, int batchSize, int samples, double anomalyThreshold) {
+    this.modelSha256 = modelSha256;
+    this.modelZip = modelZip;
+    this.validator = validator;
+    this.featureCount = featureCount;
+    this.layout = layout;
+    this.outputs = List.copyOf(outputs);
+    this.batchSize = batchSize;
+    this.samples = samples;
+    this.anomalyThreshold = anomalyThreshold;
+  }
+
+  /** The Spark field of an output. */
+  public static StructField field(String output) {
+    return switch (output) {
+      case Z_MEAN, Z_LOG_VAR, RECONSTRUCTION -> DataTypes.createStructField(output,
+          DataTypes.createArrayType(DataTypes.FloatType, false), false);
+      case RECONSTRUCTION_ERROR, LOG_PROB, NEGATIVE_ELBO -> DataTypes.createStructField(output, DataTypes.FloatType,
+          false);
+      case IS_ANOMALY -> DataTypes.createStructField(output, DataTypes.BooleanType, false);
+      default -> throw new IllegalArgumentException("Unknown output " + output + "; known outputs: " + OUTPUTS);
+    };
+  }
+
+  private boolean latentOnly() {
+    return outputs.stream().allMatch(o -> o.equals(Z_MEAN) || o.equals(Z_LOG_VAR));
+  }
+
+  @Override
+  public Iterator<Row> call(Iterator<Row> rows) {
+    VaeModel model = ExecutorModels.get(modelSha256, modelZip);
+    boolean sampled = outputs.contains(LOG_PROB) || outputs.contains(NEGATIVE_ELBO);
+    VaeScorer scorer = new VaeScorer(model, sampled ? samples : 0, outputs.contains(RECONSTRUCTION),
+        VaeScorer.seedOf(modelSha256));
+    boolean latentOnly = latentOnly();
+    int latent = model.latentSize();
+    FeatureBatcher batcher = new FeatureBatcher(batchSize, featureCount);
+    List<Row> inputs = new ArrayList<>(batchSize);
+    return new Iterator<>() {
+      private VaeScorer.Scores scores;
+      private int next;
+
+      @Override
+      public boolean hasNext() {
+        return next < inputs.size() || rows.hasNext();
+      }
+
+      @Override
+      public Row next() {
+        if (next == inputs.size()) {
+          fill();
+        }
+        Row input = inputs.get(next);
+        Object[] values = new Object[layout.width() + outputs.size()];
+        for (int i = 0; i < layout.width(); i++) {
+          values[i] = input.get(i);
+        }
+        for (int o = 0; o < outputs.size(); o++) {
+          values[layout.width() + o] = value(outputs.get(o), next);
+        }
+        next++;
+        return RowFactory.create(values);
+      }
+
+      private Object value(String output, int r) {
+        int joint = r * 2 * latent;
+        return switch (output) {
+          case Z_MEAN -> Arrays.copyOfRange(scores.joint(), joint, joint + latent);
+          case Z_LOG_VAR -> Arrays.copyOfRange(scores.joint(), joint + latent, joint + 2 * latent);
+          case RECONSTRUCTION_ERROR -> scores.reconstructionError()[r];
+          case LOG_PROB -> scores.logProb()[r];
+          case NEGATIVE_ELBO -> scores.negativeElbo()[r];
+          case RECONSTRUCTION -> Arrays.copyOfRange(scores.reconstruction(), r * featureCount,
+              (r + 1) * featureCount);
+          case IS_ANOMALY -> scores.reconstructionError()[r] > anomalyThreshold;
+          default -> throw new IllegalStateException(output);
+        };
+      }
+
+      private void fill() {
+        inputs.clear();
+        next = 0;
+        while (rows.hasNext() && inputs.size() < batchSize) {
+          Row row = rows.next();
+          batcher.add(Minibatches.features(row, layout.idIndex(), layout.featuresIndex(), layout.fileIndex(),
+              validator));
+          inputs.add(row);
+        }
+        if (inputs.isEmpty()) {
+          throw new NoSuchElementException();
+        }
+        if (latentOnly) {
+          scores = new VaeScorer.Scores(model.encodeJoint(batcher.take()).dup('c').data().asFloat(), null, null,
+              null, null);
+        } else {
+          long[] ids = new long[inputs.size()];
+          for (int i = 0; i < ids.length; i++) {
+            ids[i] = inputs.get(i).getLong(layout.idIndex());
+          }
+          scores = scorer.score(batcher.take(), ids);
+        }
+      }
+    };
+  }
+}
