@@ -9,10 +9,12 @@ import java.util.NoSuchElementException;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Turns a normalised frame into minibatches of validated features (DataSets without labels), streaming each
+ * Turns a normalised frame into minibatches of validated features (DataSets with placeholder labels), streaming each
  * partition: one batch in memory at a time, never the whole partition.
  */
 public final class Minibatches {
@@ -87,7 +89,10 @@ public final class Minibatches {
       if (batcher.size() == 0) {
         throw new NoSuchElementException();
       }
-      return new DataSet(batcher.take(), null);
+      // dl4j-spark re-batches DataSets (merge and split) and fails on null labels; a one-column placeholder costs
+      // one float per row and is never read.
+      int rows = batcher.size();
+      return new DataSet(batcher.take(), Nd4j.zeros(DataType.FLOAT, rows, 1));
     }
   }
 }
