@@ -3,8 +3,12 @@ package dev.sparkvae.jobs.spark;
 import dev.sparkvae.data.BadRowException;
 import dev.sparkvae.data.FeatureBatcher;
 import dev.sparkvae.data.FeatureValidator;
+import dev.sparkvae.model.NoiseSeeds;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Random;
 import java.util.NoSuchElementException;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
@@ -14,21 +18,49 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Turns a normalised frame into minibatches of validated features (DataSets with placeholder labels), streaming each
- * partition: one batch in memory at a time, never the whole partition.
+ * Turns a normalised frame into validated feature vectors and minibatches of them (DataSets with placeholder
+ * labels). In-order batching streams each partition, one batch in memory at a time.
  */
 public final class Minibatches {
   private Minibatches() {}
 
   /**
-   * Minibatches of at most {@code batchSize} rows (the last of each partition may be smaller).
+   * Minibatches of at most {@code batchSize} rows in input order (the last of each partition may be smaller).
    *
    * @throws BadRowException (inside the Spark job) on the first row that fails validation
    */
   public static JavaRDD<DataSet> of(Dataset<Row> frame, FeatureValidator validator, int featureCount,
       int batchSize) {
+    return batches(rows(frame, validator), featureCount, batchSize);
+  }
+
+  /** Minibatches of at most {@code batchSize} feature vectors, in order. */
+  public static JavaRDD<DataSet> batches(JavaRDD<float[]> rows, int featureCount, int batchSize) {
+    return rows.mapPartitions(it -> new BatchIterator(it, featureCount, batchSize));
+  }
+
+  /**
+   * The validated feature vectors of a normalised frame, in input order.
+   *
+   * @throws BadRowException (inside the Spark job) on the first row that fails validation
+   */
+  public static JavaRDD<float[]> rows(Dataset<Row> frame, FeatureValidator validator) {
     return frame.select(FeatureFrames.ID, FeatureFrames.FEATURES, FeatureFrames.SOURCE_FILE).javaRDD()
-        .mapPartitions(rows -> new BatchIterator(rows, validator, featureCount, batchSize));
+        .map(row -> features(row, 0, 1, 2, validator));
+  }
+
+  /**
+   * Minibatches of rows shuffled within each partition by a generator seeded from {@code seed} and the partition:
+   * a new composition of minibatches for every seed (every epoch), the same for the same seed. The partition's
+   * rows should be cached: shuffling holds references to all of them.
+   */
+  public static JavaRDD<DataSet> shuffled(JavaRDD<float[]> rows, int featureCount, int batchSize, long seed) {
+    return rows.mapPartitionsWithIndex((partition, it) -> {
+      List<float[]> all = new ArrayList<>();
+      it.forEachRemaining(all::add);
+      Collections.shuffle(all, new Random(NoiseSeeds.of(seed, partition, 0)));
+      return new BatchIterator(all.iterator(), featureCount, batchSize);
+    }, true);
   }
 
   /**
@@ -64,13 +96,11 @@ public final class Minibatches {
   }
 
   private static final class BatchIterator implements Iterator<DataSet> {
-    private final Iterator<Row> rows;
-    private final FeatureValidator validator;
+    private final Iterator<float[]> rows;
     private final FeatureBatcher batcher;
 
-    BatchIterator(Iterator<Row> rows, FeatureValidator validator, int featureCount, int batchSize) {
+    BatchIterator(Iterator<float[]> rows, int featureCount, int batchSize) {
       this.rows = rows;
-      this.validator = validator;
       this.batcher = new FeatureBatcher(batchSize, featureCount);
     }
 
@@ -82,7 +112,7 @@ public final class Minibatches {
     @Override
     public DataSet next() {
       while (rows.hasNext()) {
-        if (batcher.add(features(rows.next(), 0, 1, 2, validator))) {
+        if (batcher.add(rows.next())) {
           break;
         }
       }
