@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Encode, compute only: rows/s and GFLOP/s of the 784-256-256->16 VAE encoder on the 60,000 Fashion-MNIST train
+# images in DL4J, our ND4J and ONNX Runtime engines, ONNX Runtime used directly and libtorch (DJL), plus sgemm
+# through ND4J, ONNX Runtime and libtorch: all in one process, same weights, same thread count. Prints markdown.
+# Builds nothing: needs the reactor build (./mvnw -q -B package -DskipTests) and the Debian package
+# dataset-fashion-mnist. Keep the machine otherwise idle; it takes 2 to 4 minutes.
+# Usage: bench/encode-compute.sh [--threads N] [--batches 256,1024,4096] [--repeats N] [--sgemm N] [--images FILE]
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
+  sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+  exit 0
+fi
+CLASSES="$ROOT/bench/target/classes"
+CLASSPATH_FILE="$ROOT/bench/target/bench-classpath.txt"
+if [[ ! -f "$CLASSPATH_FILE" || ! -d "$CLASSES" ]]; then
+  echo "encode-compute.sh: not built yet; run: (cd $ROOT && ./mvnw -q -B package -DskipTests)" >&2
+  exit 2
+fi
+OPENS="$(sed -n 's:.*<java17.opens>\(.*\)</java17.opens>.*:\1:p' "$ROOT/pom.xml")"
+
+THREADS=2
+ARGS=("$@")
+for ((i = 0; i < ${#ARGS[@]}; i++)); do
+  [[ "${ARGS[$i]}" == "--threads" ]] && THREADS="${ARGS[$((i + 1))]:-2}"
+done
+# The same native thread count for every runtime, and no spin-waiting OpenMP pools fighting over the cores.
+export OMP_NUM_THREADS="$THREADS"
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
+# DJL: use the libtorch of the pytorch-native-cpu jar, never download; extract it under the build, not in $HOME.
+export DJL_CACHE_DIR="${DJL_CACHE_DIR:-$ROOT/bench/target/djl-cache}"
+
+# shellcheck disable=SC2086
+exec java $OPENS -Xmx4g \
+  -Dorg.bytedeco.javacpp.maxbytes=4G -Dorg.bytedeco.javacpp.maxphysicalbytes=10G \
+  -Dai.djl.offline=true \
+  -cp "$CLASSES:$(cat "$CLASSPATH_FILE")" dev.sparkvae.bench.EncodeComputeBenchmark "$@"

@@ -1,0 +1,112 @@
+package dev.sparkvae.model.engine;
+
+import dev.sparkvae.model.VaeModel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.deeplearning4j.nn.conf.layers.variational.VariationalAutoencoder;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.activations.impl.ActivationELU;
+import org.nd4j.linalg.activations.impl.ActivationIdentity;
+import org.nd4j.linalg.activations.impl.ActivationLReLU;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
+import org.nd4j.linalg.activations.impl.ActivationSigmoid;
+import org.nd4j.linalg.activations.impl.ActivationSoftPlus;
+import org.nd4j.linalg.activations.impl.ActivationTanH;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The encoder of a DL4J VAE as plain dense layers, runtime-neutral: the hidden layers {@code e0, e1, …} with the
+ * hidden activation, then the joint head {@code [pZXMean | pZXLogStd2]} with the pZX activation, so that the last
+ * layer outputs the mean and log-variance of q(z|x) side by side (as {@link VaeModel#encodeJoint}).
+ *
+ * <p>Arrays are float32 copies, weights row-major inputs × outputs: later training does not change them.
+ * Activations supported: {@link Function}; anything else is an {@link IllegalArgumentException} naming it.
+ */
+public final class EncoderLayers {
+  /** Activation functions that every engine can run, with DL4J's definitions. */
+  public enum Function {
+    RELU, LEAKYRELU, TANH, SIGMOID, ELU, SOFTPLUS, IDENTITY
+  }
+
+  /**
+   * An activation.
+   *
+   * @param function the function
+   * @param alpha the negative-side slope of LEAKYRELU or the scale of ELU; 0 for the others
+   */
+  public record Activation(Function function, float alpha) {}
+
+  /**
+   * {@code activation(x · weights + bias)} for rows x.
+   *
+   * @param inputs width of the input
+   * @param outputs width of the output
+   * @param weights row-major inputs × outputs
+   * @param bias outputs values
+   * @param activation applied elementwise to the output
+   */
+  public record Dense(int inputs, int outputs, float[] weights, float[] bias, Activation activation) {}
+
+  private EncoderLayers() {}
+
+  /**
+   * The encoder of {@code net}, input side first, the joint head last.
+   *
+   * @throws IllegalArgumentException if {@code net} is not one VariationalAutoencoder layer, or uses an activation
+   *     outside {@link Function}
+   */
+  public static List<Dense> of(MultiLayerNetwork net) {
+    VaeModel.of(net); // checks the network's shape, with the message every caller of VaeModel sees
+    VariationalAutoencoder conf = (VariationalAutoencoder) net.getLayer(0).conf().getLayer();
+    Map<String, INDArray> params = net.getLayer(0).paramTable();
+    Activation hidden = activation(conf.getActivationFn());
+    Activation head = activation(conf.getPzxActivationFn());
+    List<Dense> layers = new ArrayList<>();
+    for (int i = 0; i < conf.getEncoderLayerSizes().length; i++) {
+      layers.add(dense(params.get("e" + i + "W"), params.get("e" + i + "b"), hidden));
+    }
+    layers.add(dense(Nd4j.hstack(params.get("pZXMeanW"), params.get("pZXLogStd2W")),
+        Nd4j.hstack(params.get("pZXMeanb"), params.get("pZXLogStd2b")), head));
+    return layers;
+  }
+
+  private static Dense dense(INDArray weights, INDArray bias, Activation activation) {
+    return new Dense((int) weights.rows(), (int) weights.columns(),
+        weights.castTo(DataType.FLOAT).dup('c').data().asFloat(),
+        bias.castTo(DataType.FLOAT).dup('c').data().asFloat(), activation);
+  }
+
+  /**
+   * The supported counterpart of a DL4J activation.
+   *
+   * @throws IllegalArgumentException naming the activation if it is not supported
+   */
+  static Activation activation(IActivation fn) {
+    if (fn instanceof ActivationReLU relu && relu.getMax() == null && isZeroOrUnset(relu.getThreshold())
+        && isZeroOrUnset(relu.getNegativeSlope())) {
+      return new Activation(Function.RELU, 0f);
+    } else if (fn instanceof ActivationLReLU leaky) {
+      return new Activation(Function.LEAKYRELU, (float) leaky.getAlpha());
+    } else if (fn instanceof ActivationTanH) {
+      return new Activation(Function.TANH, 0f);
+    } else if (fn instanceof ActivationSigmoid) {
+      return new Activation(Function.SIGMOID, 0f);
+    } else if (fn instanceof ActivationELU elu) {
+      return new Activation(Function.ELU, (float) elu.getAlpha());
+    } else if (fn instanceof ActivationSoftPlus) {
+      return new Activation(Function.SOFTPLUS, 0f);
+    } else if (fn instanceof ActivationIdentity) {
+      return new Activation(Function.IDENTITY, 0f);
+    }
+    throw new IllegalArgumentException("Cannot run activation " + fn + " outside DL4J: the activation must be one "
+        + "of relu (plain), leakyrelu, tanh, sigmoid, elu, softplus, identity");
+  }
+
+  private static boolean isZeroOrUnset(Double value) {
+    return value == null || value == 0.0;
+  }
+}
