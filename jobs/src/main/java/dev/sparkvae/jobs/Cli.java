@@ -4,6 +4,7 @@ import dev.sparkvae.config.InvalidSettingException;
 import dev.sparkvae.config.Settings;
 import dev.sparkvae.data.BadRowException;
 import dev.sparkvae.jobs.spark.SparkSessions;
+import dev.sparkvae.model.engine.EncoderEngines;
 import dev.sparkvae.train.TrainingDivergedException;
 import java.io.File;
 import java.io.PrintWriter;
@@ -207,16 +208,18 @@ public final class Cli implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
       Settings settings = cli.settings(settingsOptions);
-      String format = settings.oneOf("data.format", "parquet", "csv");
+      settings.oneOf("data.format", "parquet", "csv");
+      settings.oneOf("inference.engine", EncoderEngines.NAMES.toArray(new String[0]));
+      settings.positiveInt("inference.threads");
       try (SparkSession spark = SparkSessions.create(settings, "spark-vae " + getClass().getSimpleName()
           .toLowerCase(java.util.Locale.ROOT))) {
-        cli.out.println(run(spark, format));
+        cli.out.println(run(spark, settings));
       }
       return 0;
     }
 
-    /** Runs the job; returns the line to print. */
-    abstract String run(SparkSession spark, String format) throws Exception;
+    /** Runs the job with validated settings; returns the line to print. */
+    abstract String run(SparkSession spark, Settings settings) throws Exception;
   }
 
   @Command(name = "encode", mixinStandardHelpOptions = true,
@@ -233,9 +236,10 @@ public final class Cli implements Callable<Integer> {
     int batchSize;
 
     @Override
-    String run(SparkSession spark, String format) throws Exception {
+    String run(SparkSession spark, Settings settings) throws Exception {
       EncodeJob.Result result = new EncodeJob(spark, new EncodeJob.Options(scoring.input, scoring.model, output, keep,
-          batchSize, format, scoring.overwrite)).run();
+          batchSize, settings.string("data.format"), settings.string("inference.engine"),
+          settings.positiveInt("inference.threads"), scoring.overwrite)).run();
       return String.format("Encoded %d rows to %s (z_mean and z_log_var of size %d)", result.rows(),
           result.output(), result.latentSize());
     }
@@ -266,10 +270,10 @@ public final class Cli implements Callable<Integer> {
     int batchSize;
 
     @Override
-    String run(SparkSession spark, String format) throws Exception {
+    String run(SparkSession spark, Settings settings) throws Exception {
       ReconstructJob.Result result = new ReconstructJob(spark, new ReconstructJob.Options(scoring.input,
-          scoring.model, output, keep, samples, withReconstruction, threshold, batchSize, format,
-          scoring.overwrite)).run();
+          scoring.model, output, keep, samples, withReconstruction, threshold, batchSize,
+          settings.string("data.format"), scoring.overwrite)).run();
       return String.format("Scored %d rows to %s (anomaly threshold %.3f nats)", result.rows(), result.output(),
           result.threshold());
     }
@@ -290,9 +294,9 @@ public final class Cli implements Callable<Integer> {
     int batchSize;
 
     @Override
-    String run(SparkSession spark, String format) throws Exception {
+    String run(SparkSession spark, Settings settings) throws Exception {
       return new EvaluateJob(spark, new EvaluateJob.Options(scoring.input, scoring.model, output, samples, batchSize,
-          format, scoring.overwrite)).run().toPrettyString();
+          settings.string("data.format"), scoring.overwrite)).run().toPrettyString();
     }
   }
 

@@ -34,10 +34,12 @@ public final class EncodeJob {
    * @param keep input columns copied to the output
    * @param batchSize rows per forward pass
    * @param format parquet | csv
+   * @param engine encoder engine: onnxruntime | nd4j
+   * @param threads native threads of the engine per task
    * @param overwrite replace an existing output
    */
   public record Options(String input, String model, String output, List<String> keep, int batchSize, String format,
-      boolean overwrite) {}
+      String engine, int threads, boolean overwrite) {}
 
   /** What was written. */
   public record Result(String output, long rows, int latentSize) {}
@@ -60,6 +62,7 @@ public final class EncodeJob {
     long rows = ScoringInput.writeParquet(spark, input.transformer()
         .setOutputCols(RowScoring.Z_MEAN, RowScoring.Z_LOG_VAR)
         .setBatchSize(options.batchSize())
+        .setEngine(options.engine(), options.threads())
         .transform(input.frame())
         .select(columns.toArray(new Column[0])), options.output());
     int latentSize = input.transformer().info().vae().latentSize();

@@ -11,6 +11,8 @@ import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -26,18 +28,23 @@ class EncodeJobTest {
     return path;
   }
 
-  private EncodeJob.Options options(String input, String model, String output) {
-    return new EncodeJob.Options(input, model, output, List.of("label"), 64, "parquet", false);
+  private EncodeJob.Options options(String input, String model, String output, String engine) {
+    return new EncodeJob.Options(input, model, output, List.of("label"), 64, "parquet", engine, 1, false);
   }
 
-  @Test
-  void encodesEveryRowToTheLayersMeanAndTheLogVarianceHead() throws Exception {
+  private EncodeJob.Options options(String input, String model, String output) {
+    return options(input, model, output, "onnxruntime");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"onnxruntime", "nd4j"})
+  void encodesEveryRowToTheLayersMeanAndTheLogVarianceHead(String engine) throws Exception {
     String model = dir.resolve("model").toString();
     MultiLayerNetwork net = TestModels.write(model, 784, 500);
     String input = input(7);
     String output = dir.resolve("out").toString();
 
-    EncodeJob.Result result = new EncodeJob(TestSpark.session(), options(input, model, output)).run();
+    EncodeJob.Result result = new EncodeJob(TestSpark.session(), options(input, model, output, engine)).run();
 
     assertThat(result.rows()).isEqualTo(500);
     assertThat(result.latentSize()).isEqualTo(8);

@@ -7,6 +7,7 @@ import dev.sparkvae.data.FeatureValidator;
 import dev.sparkvae.jobs.spark.RowScoring;
 import dev.sparkvae.model.ModelArtifact;
 import dev.sparkvae.model.ModelInfo;
+import dev.sparkvae.model.engine.EncoderEngines;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;
@@ -44,7 +45,8 @@ import org.apache.spark.sql.types.StructType;
  * <p>Params (defaults): {@code idCol} ("id", any integer type), {@code featuresCol} ("features", array of numbers),
  * {@code outputCols} (z_mean, z_log_var; any of {@link RowScoring#OUTPUTS}), {@code batchSize} (1024 rows per
  * forward pass), {@code samples} (16 importance samples for log_prob and negative_elbo), {@code anomalyThreshold}
- * (the model's recorded threshold, NaN when none). Rows are validated against the model's feature schema; a bad
+ * (the model's recorded threshold, NaN when none), {@code engine} and {@code engineThreads} (onnxruntime, 1 native
+ * thread per task: computes z_mean and z_log_var when they are the only outputs). Rows are validated against the model's feature schema; a bad
  * row fails the job naming file, id and rule. Danger: the model's bytes are broadcast at every transform.
  */
 public final class VaeTransformer extends Transformer {
@@ -64,6 +66,8 @@ public final class VaeTransformer extends Transformer {
   private final IntParam batchSize;
   private final IntParam samples;
   private final DoubleParam anomalyThreshold;
+  private final Param<String> engine;
+  private final IntParam engineThreads;
 
   private VaeTransformer(String uid, ModelInfo info, byte[] modelZip) {
     this.uid = uid;
@@ -75,12 +79,16 @@ public final class VaeTransformer extends Transformer {
     batchSize = new IntParam(this, "batchSize", "rows per forward pass");
     samples = new IntParam(this, "samples", "importance samples for log_prob");
     anomalyThreshold = new DoubleParam(this, "anomalyThreshold", "reconstruction error above which is_anomaly is true");
+    engine = new Param<>(this, "engine", "encoder engine for the latent outputs: onnxruntime or nd4j");
+    engineThreads = new IntParam(this, "engineThreads", "native threads of the encoder engine per task");
     setDefault(idCol, info.featureSchema().idColumn());
     setDefault(featuresCol, "features");
     setDefault(outputCols, new String[] {RowScoring.Z_MEAN, RowScoring.Z_LOG_VAR});
     setDefault(batchSize, 1024);
     setDefault(samples, 16);
     setDefault(anomalyThreshold, info.anomalyThreshold() == null ? Double.NaN : info.anomalyThreshold());
+    setDefault(engine, EncoderEngines.ONNXRUNTIME);
+    setDefault(engineThreads, 1);
   }
 
   /** Loads a model directory (any Hadoop path; checksum verified). */
@@ -123,6 +131,14 @@ public final class VaeTransformer extends Transformer {
     return anomalyThreshold;
   }
 
+  public Param<String> engine() {
+    return engine;
+  }
+
+  public IntParam engineThreads() {
+    return engineThreads;
+  }
+
   /** The anomaly threshold in force (set, or the model's). */
   public double threshold() {
     return (Double) getOrDefault(anomalyThreshold);
@@ -150,6 +166,13 @@ public final class VaeTransformer extends Transformer {
 
   public VaeTransformer setSamples(int value) {
     set(samples, value);
+    return this;
+  }
+
+  /** The encoder engine ({@code onnxruntime} or {@code nd4j}) and its native threads per task. */
+  public VaeTransformer setEngine(String name, int threads) {
+    set(engine, name);
+    set(engineThreads, threads);
     return this;
   }
 
@@ -200,6 +223,11 @@ public final class VaeTransformer extends Transformer {
     if (intParam(batchSize) <= 0) {
       throw new IllegalArgumentException("Cannot set batchSize to " + intParam(batchSize) + ": it must be positive");
     }
+    if (!EncoderEngines.NAMES.contains(getOrDefault(engine)) || intParam(engineThreads) <= 0) {
+      throw new IllegalArgumentException(String.format("Cannot use encoder engine %s with %d threads: the engine "
+          + "must be one of %s and the threads positive", getOrDefault(engine), intParam(engineThreads),
+          EncoderEngines.NAMES));
+    }
     if (intParam(samples) <= 0) {
       throw new IllegalArgumentException("Cannot set samples to " + intParam(samples) + ": it must be positive");
     }
@@ -228,7 +256,8 @@ public final class VaeTransformer extends Transformer {
         info.featureSchema().featureCount(),
         new RowScoring.InputLayout(preparedSchema.size(), preparedSchema.fieldIndex(TMP_ID),
             preparedSchema.fieldIndex(TMP_FEATURES), preparedSchema.fieldIndex(TMP_FILE)),
-        Arrays.asList(outputs()), intParam(batchSize), intParam(samples), threshold());
+        Arrays.asList(outputs()), intParam(batchSize), intParam(samples), threshold(), getOrDefault(engine),
+        intParam(engineThreads));
     Dataset<Row> scored = prepared.mapPartitions(scoring, Encoders.row(scoredSchema))
         .drop(TMP_ID, TMP_FEATURES, TMP_FILE);
     assert Arrays.equals(scored.schema().fieldNames(), outputSchema.fieldNames());

@@ -4,6 +4,7 @@ import dev.sparkvae.data.FeatureBatcher;
 import dev.sparkvae.data.FeatureValidator;
 import dev.sparkvae.model.VaeModel;
 import dev.sparkvae.model.VaeScorer;
+import dev.sparkvae.model.engine.EncoderEngine;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -23,7 +24,7 @@ import org.apache.spark.sql.types.StructField;
  * <p>Outputs, in the order asked: {@code z_mean}, {@code z_log_var} (array&lt;float&gt;), {@code reconstruction_error},
  * {@code log_prob}, {@code negative_elbo} (float), {@code reconstruction} (array&lt;float&gt;), {@code is_anomaly}
  * (reconstruction error above the threshold). When only the latent outputs are asked, neither the decoder nor any
- * sampling runs.
+ * sampling runs, and the configured encoder engine (e.g. ONNX Runtime) computes them.
  */
 public final class RowScoring implements MapPartitionsFunction<Row, Row> {
   private static final long serialVersionUID = 1L;
@@ -50,14 +51,20 @@ public final class RowScoring implements MapPartitionsFunction<Row, Row> {
   private final int batchSize;
   private final int samples;
   private final double anomalyThreshold;
+  private final String engineName;
+  private final int engineThreads;
 
   /**
    * @param outputs output names from {@link #OUTPUTS}
    * @param samples importance samples for log_prob and negative_elbo
    * @param anomalyThreshold reconstruction error above which a row is an anomaly (used for is_anomaly)
+   * @param engineName the {@link dev.sparkvae.model.engine.EncoderEngines} name that computes the latent outputs
+   *     when only they are asked for
+   * @param engineThreads native threads of that engine per task
    */
   public RowScoring(String modelSha256, Broadcast<byte[]> modelZip, FeatureValidator validator, int featureCount,
-      InputLayout layout, List<String> outputs, int batchSize, int samples, double anomalyThreshold) {
+      InputLayout layout, List<String> outputs, int batchSize, int samples, double anomalyThreshold,
+      String engineName, int engineThreads) {
     this.modelSha256 = modelSha256;
     this.modelZip = modelZip;
     this.validator = validator;
@@ -67,6 +74,8 @@ public final class RowScoring implements MapPartitionsFunction<Row, Row> {
     this.batchSize = batchSize;
     this.samples = samples;
     this.anomalyThreshold = anomalyThreshold;
+    this.engineName = engineName;
+    this.engineThreads = engineThreads;
   }
 
   /** The Spark field of an output. */
@@ -91,7 +100,8 @@ public final class RowScoring implements MapPartitionsFunction<Row, Row> {
     boolean sampled = outputs.contains(LOG_PROB) || outputs.contains(NEGATIVE_ELBO);
     VaeScorer scorer = new VaeScorer(model, sampled ? samples : 0, outputs.contains(RECONSTRUCTION),
         VaeScorer.seedOf(modelSha256));
-    boolean latentOnly = latentOnly();
+    EncoderEngine engine = latentOnly() ? ExecutorModels.engine(modelSha256, modelZip, engineName, engineThreads)
+        : null;
     int latent = model.latentSize();
     FeatureBatcher batcher = new FeatureBatcher(batchSize, featureCount);
     List<Row> inputs = new ArrayList<>(batchSize);
@@ -148,9 +158,9 @@ public final class RowScoring implements MapPartitionsFunction<Row, Row> {
         if (inputs.isEmpty()) {
           throw new NoSuchElementException();
         }
-        if (latentOnly) {
-          scores = new VaeScorer.Scores(model.encodeJoint(batcher.take()).dup('c').data().asFloat(), null, null,
-              null, null);
+        if (engine != null) {
+          scores = new VaeScorer.Scores(engine.encodeJoint(batcher.buffer(), batcher.size()), null, null, null, null);
+          batcher.clear();
         } else {
           long[] ids = new long[inputs.size()];
           for (int i = 0; i < ids.length; i++) {
