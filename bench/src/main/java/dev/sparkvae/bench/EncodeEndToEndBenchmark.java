@@ -96,7 +96,7 @@ public final class EncodeEndToEndBenchmark {
     return net;
   }
 
-  /** dl4j-spark's keyed inference, from the same Parquet to Parquet. */
+  /** dl4j-spark's keyed inference, from the same Parquet to Parquet (on a copy: it releases the parameters it broadcast). */
   private static void feedForwardWithKey(SparkSession spark, MultiLayerNetwork net, String input, String output) {
     JavaPairRDD<Long, INDArray> features = spark.read().parquet(input).select("id", "features").javaRDD()
         .mapToPair(row -> {
@@ -108,7 +108,7 @@ public final class EncodeEndToEndBenchmark {
           return new Tuple2<>(row.getLong(0), Nd4j.create(array, new long[] {1, array.length}, 'c'));
         });
     SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(JavaSparkContext.fromSparkContext(spark.sparkContext()),
-        net, new ParameterAveragingTrainingMaster.Builder(1).build());
+        net.clone(), new ParameterAveragingTrainingMaster.Builder(1).build());
     StructType schema = new StructType().add("id", DataTypes.LongType)
         .add("z_mean", DataTypes.createArrayType(DataTypes.FloatType));
     Dataset<Row> encoded = spark.createDataFrame(sparkNet.feedForwardWithKey(features, 1024)
