@@ -24,7 +24,9 @@ import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.StringArrayParam;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.ArrayType;
@@ -251,14 +253,16 @@ public final class VaeTransformer extends Transformer {
     }
     SparkSession spark = dataset.sparkSession();
     Broadcast<byte[]> zip = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(modelZip);
+    DataType[] types = Arrays.stream(preparedSchema.fields()).map(StructField::dataType).toArray(DataType[]::new);
     RowScoring scoring = new RowScoring(info.modelSha256(), zip,
         new FeatureValidator(info.featureSchema().featureCount(), info.vae().distribution()),
         info.featureSchema().featureCount(),
-        new RowScoring.InputLayout(preparedSchema.size(), preparedSchema.fieldIndex(TMP_ID),
-            preparedSchema.fieldIndex(TMP_FEATURES), preparedSchema.fieldIndex(TMP_FILE)),
+        new RowScoring.InputLayout(types, preparedSchema.fieldIndex(TMP_ID), preparedSchema.fieldIndex(TMP_FEATURES),
+            getOrDefault(featuresCol), preparedSchema.fieldIndex(TMP_FILE)),
         Arrays.asList(outputs()), intParam(batchSize), intParam(samples), threshold(), getOrDefault(engine),
         intParam(engineThreads));
-    Dataset<Row> scored = prepared.mapPartitions(scoring, Encoders.row(scoredSchema))
+    JavaRDD<InternalRow> rows = prepared.queryExecution().toRdd().toJavaRDD().mapPartitions(scoring);
+    Dataset<Row> scored = spark.internalCreateDataFrame(rows.rdd(), scoredSchema, false)
         .drop(TMP_ID, TMP_FEATURES, TMP_FILE);
     assert Arrays.equals(scored.schema().fieldNames(), outputSchema.fieldNames());
     return scored;

@@ -10,23 +10,28 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
-import org.apache.spark.api.java.function.MapPartitionsFunction;
+import dev.sparkvae.data.BadRowException;
+import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
+import org.apache.spark.sql.catalyst.util.ArrayData;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 
 /**
  * Appends VAE outputs to every row of a partition, streaming fixed-size batches through one float buffer: never
- * the whole partition in memory, one model per executor JVM ({@link ExecutorModels}).
+ * the whole partition in memory, one model per executor JVM ({@link ExecutorModels}). Works on Spark's internal
+ * rows, so features arrive and outputs leave as primitive float arrays, never as boxed objects.
  *
  * <p>Outputs, in the order asked: {@code z_mean}, {@code z_log_var} (array&lt;float&gt;), {@code reconstruction_error},
  * {@code log_prob}, {@code negative_elbo} (float), {@code reconstruction} (array&lt;float&gt;), {@code is_anomaly}
  * (reconstruction error above the threshold). When only the latent outputs are asked, neither the decoder nor any
  * sampling runs, and the configured encoder engine (e.g. ONNX Runtime) computes them.
  */
-public final class RowScoring implements MapPartitionsFunction<Row, Row> {
+public final class RowScoring implements FlatMapFunction<Iterator<InternalRow>, InternalRow> {
   private static final long serialVersionUID = 1L;
 
   public static final String Z_MEAN = "z_mean";
@@ -39,8 +44,12 @@ public final class RowScoring implements MapPartitionsFunction<Row, Row> {
   public static final List<String> OUTPUTS = List.of(Z_MEAN, Z_LOG_VAR, RECONSTRUCTION_ERROR, LOG_PROB,
       NEGATIVE_ELBO, RECONSTRUCTION, IS_ANOMALY);
 
-  /** Where the id, features (array&lt;float&gt;) and source file are in an input row of {@code width} fields. */
-  public record InputLayout(int width, int idIndex, int featuresIndex, int fileIndex) implements java.io.Serializable {}
+  /**
+   * The input rows: their field types, and where the id (long), the features (array&lt;float&gt;, named
+   * {@code featuresName} in messages) and the source file (string) are.
+   */
+  public record InputLayout(DataType[] types, int idIndex, int featuresIndex, String featuresName, int fileIndex)
+      implements java.io.Serializable {}
 
   private final String modelSha256;
   private final Broadcast<byte[]> modelZip;
@@ -94,8 +103,34 @@ public final class RowScoring implements MapPartitionsFunction<Row, Row> {
     return outputs.stream().allMatch(o -> o.equals(Z_MEAN) || o.equals(Z_LOG_VAR));
   }
 
+  /** The checked features of one input row; throws {@link BadRowException} naming file, id, column and rule. */
+  private float[] features(InternalRow row) {
+    int fileIndex = layout.fileIndex();
+    String file = row.isNullAt(fileIndex) || row.getUTF8String(fileIndex).numBytes() == 0 ? "(unknown file)"
+        : row.getUTF8String(fileIndex).toString();
+    if (row.isNullAt(layout.idIndex())) {
+      throw new BadRowException(file, "null", FeatureFrames.ID, "the id is null");
+    }
+    long id = row.getLong(layout.idIndex());
+    float[] values = null;
+    if (!row.isNullAt(layout.featuresIndex())) {
+      ArrayData array = row.getArray(layout.featuresIndex());
+      for (int i = 0; i < array.numElements(); i++) {
+        if (array.isNullAt(i)) {
+          throw new BadRowException(file, id, layout.featuresName(), "value null at index " + i);
+        }
+      }
+      values = array.toFloatArray();
+    }
+    String problem = validator.problem(values);
+    if (problem != null) {
+      throw new BadRowException(file, id, layout.featuresName(), problem);
+    }
+    return values;
+  }
+
   @Override
-  public Iterator<Row> call(Iterator<Row> rows) {
+  public Iterator<InternalRow> call(Iterator<InternalRow> rows) {
     VaeModel model = ExecutorModels.get(modelSha256, modelZip);
     boolean sampled = outputs.contains(LOG_PROB) || outputs.contains(NEGATIVE_ELBO);
     VaeScorer scorer = new VaeScorer(model, sampled ? samples : 0, outputs.contains(RECONSTRUCTION),
@@ -104,7 +139,8 @@ public final class RowScoring implements MapPartitionsFunction<Row, Row> {
         : null;
     int latent = model.latentSize();
     FeatureBatcher batcher = new FeatureBatcher(batchSize, featureCount);
-    List<Row> inputs = new ArrayList<>(batchSize);
+    List<InternalRow> inputs = new ArrayList<>(batchSize);
+    int width = layout.types().length;
     return new Iterator<>() {
       private VaeScorer.Scores scores;
       private int next;
@@ -115,32 +151,33 @@ public final class RowScoring implements MapPartitionsFunction<Row, Row> {
       }
 
       @Override
-      public Row next() {
+      public InternalRow next() {
         if (next == inputs.size()) {
           fill();
         }
-        Row input = inputs.get(next);
-        Object[] values = new Object[layout.width() + outputs.size()];
-        for (int i = 0; i < layout.width(); i++) {
-          values[i] = input.get(i);
+        InternalRow input = inputs.get(next);
+        Object[] values = new Object[width + outputs.size()];
+        for (int i = 0; i < width; i++) {
+          values[i] = input.get(i, layout.types()[i]);
         }
         for (int o = 0; o < outputs.size(); o++) {
-          values[layout.width() + o] = value(outputs.get(o), next);
+          values[width + o] = value(outputs.get(o), next);
         }
         next++;
-        return RowFactory.create(values);
+        return new GenericInternalRow(values);
       }
 
       private Object value(String output, int r) {
         int joint = r * 2 * latent;
         return switch (output) {
-          case Z_MEAN -> Arrays.copyOfRange(scores.joint(), joint, joint + latent);
-          case Z_LOG_VAR -> Arrays.copyOfRange(scores.joint(), joint + latent, joint + 2 * latent);
+          case Z_MEAN -> UnsafeArrayData.fromPrimitiveArray(Arrays.copyOfRange(scores.joint(), joint, joint + latent));
+          case Z_LOG_VAR -> UnsafeArrayData.fromPrimitiveArray(Arrays.copyOfRange(scores.joint(), joint + latent,
+              joint + 2 * latent));
           case RECONSTRUCTION_ERROR -> scores.reconstructionError()[r];
           case LOG_PROB -> scores.logProb()[r];
           case NEGATIVE_ELBO -> scores.negativeElbo()[r];
-          case RECONSTRUCTION -> Arrays.copyOfRange(scores.reconstruction(), r * featureCount,
-              (r + 1) * featureCount);
+          case RECONSTRUCTION -> UnsafeArrayData.fromPrimitiveArray(Arrays.copyOfRange(scores.reconstruction(),
+              r * featureCount, (r + 1) * featureCount));
           case IS_ANOMALY -> scores.reconstructionError()[r] > anomalyThreshold;
           default -> throw new IllegalStateException(output);
         };
@@ -150,9 +187,9 @@ public final class RowScoring implements MapPartitionsFunction<Row, Row> {
         inputs.clear();
         next = 0;
         while (rows.hasNext() && inputs.size() < batchSize) {
-          Row row = rows.next();
-          batcher.add(Minibatches.features(row, layout.idIndex(), layout.featuresIndex(), layout.fileIndex(),
-              validator));
+          // Spark reuses the row object of a scan: keep a copy.
+          InternalRow row = rows.next().copy();
+          batcher.add(features(row));
           inputs.add(row);
         }
         if (inputs.isEmpty()) {
