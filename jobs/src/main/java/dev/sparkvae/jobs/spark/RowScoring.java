@@ -1,5 +1,6 @@
 package dev.sparkvae.jobs.spark;
 
+import dev.sparkvae.data.BadRowException;
 import dev.sparkvae.data.FeatureBatcher;
 import dev.sparkvae.data.FeatureValidator;
 import dev.sparkvae.model.VaeModel;
@@ -10,7 +11,6 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
-import dev.sparkvae.data.BadRowException;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.catalyst.InternalRow;
