@@ -137,7 +137,7 @@ public final class TrainJob {
       for (int epoch = 1; epoch <= train.epochs(); epoch++) {
         int shownEpoch = epoch;
         master.setRoundListener((round, rounds, score) -> spark.sparkContext().setJobDescription(String.format(
-            "train: epoch %d/%d, round %d/%d", shownEpoch, train.epochs(), round + 1, rounds)));
+            "train: epoch %d/%d, after round %d/%d", shownEpoch, train.epochs(), round, rounds)));
         spark.sparkContext().setJobDescription(String.format("train: epoch %d/%d", epoch, train.epochs()));
         net.getLayerWiseConfigurations().setEpochCount(epoch - 1);
         long start = System.nanoTime();
@@ -149,8 +149,10 @@ public final class TrainJob {
         double seconds = (System.nanoTime() - start) / 1e9;
         double trainElbo = master.takeRoundScores().stream().mapToDouble(Double::doubleValue).average()
             .orElse(Double.NaN);
-        spark.sparkContext().setJobDescription(String.format("train: epoch %d/%d, evaluation", epoch, train.epochs()));
-        double testElbo = testExamples == 0 ? Double.NaN : NetworkScores.meanNegativeElbo(testBatches, net, train.seed());
+        spark.sparkContext().setJobDescription(String.format("train: epoch %d/%d, evaluation", epoch,
+            train.epochs()));
+        double testElbo = testExamples == 0 ? Double.NaN
+            : NetworkScores.meanNegativeElbo(testBatches, net, train.seed());
         metrics.add(new EpochMetrics(epoch, trainElbo, testElbo, seconds, trainExamples));
         LOG.info("train: epoch {}/{}: train -ELBO {}, held-out -ELBO {}, {} s ({} examples/s)", epoch,
             train.epochs(), String.format("%.3f", trainElbo), String.format("%.3f", testElbo),
