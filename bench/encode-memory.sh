@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Encode memory (issue 3, figure 4): encodes 1,000,000 rows (the Fashion-MNIST train set repeated, new ids) with a
-# fixed small heap, once with Spark partitions of ~8 MB of Parquet and once with one partition per ~2 GB (all rows
-# of a file in one task), and prints the peak resident memory of the (embedded local[2]) JVM. Streaming encode
+# fixed small heap, once with spark.sql.files.maxPartitionBytes=8m (splits stop at Parquet row groups: ~5
+# partitions) and once with 2g (one partition per file: 2 of 500,000 rows), and prints the partition count and the
+# peak resident memory of the (embedded local[2]) JVM. Streaming encode
 # must succeed in both and its peak must not grow with the partition size.
 # Needs the build (./mvnw -q -B install -DskipTests) and the Debian package dataset-fashion-mnist.
 # Usage: bench/encode-memory.sh [WORKDIR] [HEAP]   (defaults: target/bench-memory, 1g)
@@ -26,5 +27,6 @@ for split in 8m 2g; do
   /usr/bin/time -f "%M" -o "$WORK/peak-$split.txt" env SPARKVAE_JAVA_OPTS="-Xmx$HEAP" "$RUN" encode \
     --input "$WORK/million" --model "$WORK/model" --output "$WORK/encoded-$split" --overwrite \
     --set "cluster.spark-conf.\"spark.sql.files.maxPartitionBytes\"=$split" >/dev/null 2>"$WORK/encode-$split.log"
-  echo "partitions of at most $split of Parquet, heap $HEAP: peak RSS $(( $(cat "$WORK/peak-$split.txt") / 1024 )) MB"
+  PARTS=$(find "$WORK/encoded-$split" -name '*.parquet' | wc -l)
+  echo "maxPartitionBytes $split: $PARTS partitions, heap $HEAP: peak RSS $(( $(cat "$WORK/peak-$split.txt") / 1024 )) MB"
 done
