@@ -36,6 +36,8 @@ import scala.Tuple2;
  * in the same run, the compute-only rate of our ONNX Runtime engine on the same rows (2 threads, one process), so
  * the end-to-end share of the compute limit is measured, not assumed. Model: 784-256-256→16, seeded weights.
  *
+ * <p>Spark settings as in conf/defaults.conf (vectorized decoding of nested Parquet columns), for every path.
+ *
  * <p>Usage: {@code EncodeEndToEndBenchmark --input DIR --work DIR [--repeats N]} where DIR is Parquet written by
  * the {@code import} job (id, label, features). Every figure is the median of the repeats after one warm-up run.
  */
@@ -54,6 +56,7 @@ public final class EncodeEndToEndBenchmark {
         .config("spark.ui.enabled", "false")
         .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
         .config("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator")
+        .config("spark.sql.parquet.enableNestedColumnVectorizedReader", "true")
         .getOrCreate()) {
       String model = work + "/model";
       MultiLayerNetwork net = writeModel(model);
