@@ -199,6 +199,15 @@ public final class Cli implements Callable<Integer> {
     boolean overwrite;
   }
 
+  /** Options of the jobs that write one output row per input row. */
+  static final class RowsOutput {
+    @Option(names = "--output", required = true, paramLabel = "DIR", description = "Parquet output directory.")
+    String output;
+
+    @Option(names = "--keep", split = ",", paramLabel = "COL", description = "Input columns to copy to the output.")
+    List<String> keep = new ArrayList<>();
+  }
+
   /** The base of encode, reconstruct and evaluate: settings, a session, the job, one line of result. */
   abstract static class ScoringCommand implements Callable<Integer> {
     @ParentCommand Cli cli;
@@ -225,11 +234,7 @@ public final class Cli implements Callable<Integer> {
   @Command(name = "encode", mixinStandardHelpOptions = true,
       description = "Encode every row to the mean and log-variance of q(z|x) (Parquet: id, z_mean, z_log_var).")
   static final class Encode extends ScoringCommand {
-    @Option(names = "--output", required = true, paramLabel = "DIR", description = "Parquet output directory.")
-    String output;
-
-    @Option(names = "--keep", split = ",", paramLabel = "COL", description = "Input columns to copy to the output.")
-    List<String> keep = new ArrayList<>();
+    @Mixin RowsOutput rows;
 
     @Option(names = "--batch-size", defaultValue = "1024", paramLabel = "N",
         description = "Rows per forward pass (default: ${DEFAULT-VALUE}).")
@@ -237,7 +242,7 @@ public final class Cli implements Callable<Integer> {
 
     @Override
     String run(SparkSession spark, Settings settings) throws Exception {
-      EncodeJob.Result result = new EncodeJob(spark, new EncodeJob.Options(scoring.input, scoring.model, output, keep,
+      EncodeJob.Result result = new EncodeJob(spark, new EncodeJob.Options(scoring.input, scoring.model, rows.output, rows.keep,
           batchSize, settings.string("data.format"), settings.string("inference.engine"),
           settings.positiveInt("inference.threads"), scoring.overwrite)).run();
       return String.format("Encoded %d rows to %s (z_mean and z_log_var of size %d)", result.rows(),
@@ -248,11 +253,7 @@ public final class Cli implements Callable<Integer> {
   @Command(name = "reconstruct", mixinStandardHelpOptions = true,
       description = "Per-row reconstruction error, importance-sampled log-likelihood and anomaly flag.")
   static final class Reconstruct extends ScoringCommand {
-    @Option(names = "--output", required = true, paramLabel = "DIR", description = "Parquet output directory.")
-    String output;
-
-    @Option(names = "--keep", split = ",", paramLabel = "COL", description = "Input columns to copy to the output.")
-    List<String> keep = new ArrayList<>();
+    @Mixin RowsOutput rows;
 
     @Option(names = "--samples", defaultValue = "16", paramLabel = "N",
         description = "Importance samples for log_prob (default: ${DEFAULT-VALUE}).")
@@ -272,7 +273,7 @@ public final class Cli implements Callable<Integer> {
     @Override
     String run(SparkSession spark, Settings settings) throws Exception {
       ReconstructJob.Result result = new ReconstructJob(spark, new ReconstructJob.Options(scoring.input,
-          scoring.model, output, keep, samples, withReconstruction, threshold, batchSize,
+          scoring.model, rows.output, rows.keep, samples, withReconstruction, threshold, batchSize,
           settings.string("data.format"), scoring.overwrite)).run();
       return String.format("Scored %d rows to %s (anomaly threshold %.3f nats)", result.rows(), result.output(),
           result.threshold());

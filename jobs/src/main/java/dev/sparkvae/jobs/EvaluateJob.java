@@ -1,12 +1,12 @@
 package dev.sparkvae.jobs;
 
 import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.percentile_approx;
-import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.col;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sparkvae.jobs.spark.RowScoring;
@@ -14,7 +14,6 @@ import dev.sparkvae.jobs.spark.ScoringInput;
 import dev.sparkvae.model.Json;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.apache.hadoop.fs.FileSystem;
@@ -56,9 +55,9 @@ public final class EvaluateJob {
     spark.sparkContext().setJobDescription("evaluate: " + options.input());
     Column error = col(RowScoring.RECONSTRUCTION_ERROR);
     Column logProb = col(RowScoring.LOG_PROB);
-    List<Column> summaries = new ArrayList<>(List.of(count(lit(1)), avg(col(RowScoring.NEGATIVE_ELBO)), avg(error),
+    List<Column> summaries = List.of(count(lit(1)), avg(col(RowScoring.NEGATIVE_ELBO)), avg(error),
         percentile_approx(error, lit(0.5), lit(10000)), percentile_approx(error, lit(0.99), lit(10000)), max(error),
-        avg(logProb), min(logProb)));
+        avg(logProb), min(logProb));
     Row row = input.transformer()
         .setOutputCols(RowScoring.RECONSTRUCTION_ERROR, RowScoring.LOG_PROB, RowScoring.NEGATIVE_ELBO)
         .setSamples(options.samples())
