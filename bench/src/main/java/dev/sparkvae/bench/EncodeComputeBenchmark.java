@@ -30,8 +30,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * libtorch through DJL. Also the machine limit in the same run: sgemm n×n through ND4J, ONNX Runtime and libtorch.
  *
  * <p>Every figure is the median of {@code --repeats} timed passes over all rows after a checked pass (the
- * warm-up); runtimes take turns within each repeat so that noise from other processes falls on all of them. Max
- * abs diff is against our ND4J engine's output (DL4J's layer gives the mean half only). Prints markdown.
+ * warm-up); runtimes take turns within each repeat, in an order reversed every other repeat (our ONNX Runtime
+ * engine and raw ONNX Runtime side by side) and each after a 250 ms pause, so that noise from other processes falls
+ * on all of them and no runtime pays for the spinning threads of the one before. The ours-ORT / raw-ORT ratio is
+ * the median of the ratios within each repeat, which a change of load between repeats does not skew. Max abs diff
+ * is against our ND4J engine's output (DL4J's layer gives the mean half only). Prints markdown.
  *
  * <p>Usage: {@code EncodeComputeBenchmark [--images FILE] [--threads N] [--batches 256,1024,4096] [--repeats N]
  * [--sgemm N]}; defaults: the Debian dataset-fashion-mnist train images, 2 threads, those batches, 5 repeats,
@@ -41,6 +44,7 @@ public final class EncodeComputeBenchmark {
   static final Path DEFAULT_IMAGES = Path.of("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz");
   static final VaeSpec SPEC = new VaeSpec(new int[] {256, 256}, new int[] {256, 256}, 16, "relu", VaeSpec.BERNOULLI);
   static final long SEED = 42;
+  static final long SETTLE_MILLIS = 250;
   static final String OURS_ORT = "ours: OnnxRuntimeEncoderEngine";
   static final String RAW_ORT = "ONNX Runtime session.run, raw";
   static final String SPIN_OFF = " (spin off)";
@@ -139,8 +143,8 @@ public final class EncodeComputeBenchmark {
         new Dl4jOutputContender(net, SPEC.latentSize()),
         reference,
         new EngineContender(OURS_ORT + SPIN_OFF, new OnnxRuntimeEncoderEngine(onnx, threads, false)),
-        new EngineContender(OURS_ORT + SPIN_ON, new OnnxRuntimeEncoderEngine(onnx, threads, true)),
         new RawOrtContender(RAW_ORT + SPIN_OFF, onnx, threads, false, joint),
+        new EngineContender(OURS_ORT + SPIN_ON, new OnnxRuntimeEncoderEngine(onnx, threads, true)),
         new RawOrtContender(RAW_ORT + SPIN_ON, onnx, threads, true, joint),
         new TorchContender(torch, EncoderLayers.of(net)));
 
@@ -174,7 +178,8 @@ public final class EncodeComputeBenchmark {
     }
     double[][] rates = new double[contenders.size()][options.repeats()];
     for (int r = 0; r < options.repeats(); r++) {
-      for (int c = 0; c < contenders.size(); c++) {
+      for (int turn = 0; turn < contenders.size(); turn++) {
+        int c = r % 2 == 0 ? turn : contenders.size() - 1 - turn;
         Contender contender = contenders.get(c);
         rates[c][r] = rows / seconds(() -> contender.encodeAll(null));
       }
@@ -197,7 +202,8 @@ public final class EncodeComputeBenchmark {
     sgemms.forEach(sgemm -> sgemm.multiply().run());
     double[][] rates = new double[sgemms.size()][options.repeats()];
     for (int r = 0; r < options.repeats(); r++) {
-      for (int s = 0; s < sgemms.size(); s++) {
+      for (int turn = 0; turn < sgemms.size(); turn++) {
+        int s = r % 2 == 0 ? turn : sgemms.size() - 1 - turn;
         Sgemm sgemm = sgemms.get(s);
         rates[s][r] = flops / seconds(sgemm.multiply()) / 1e9;
       }
@@ -237,17 +243,26 @@ public final class EncodeComputeBenchmark {
     out.println("| batch | ours-ORT / raw-ORT, spin off (default) | same, spin on | ours-ORT default, % of floor |");
     out.println("| ---: | ---: | ---: | ---: |");
     for (int batch : options.batchSizes()) {
-      double ours = rate(measures, batch, OURS_ORT + SPIN_OFF);
-      out.printf(Locale.ROOT, "| %d | %.1f%% | %.1f%% | %.1f%% |%n", batch,
-          100 * ours / rate(measures, batch, RAW_ORT + SPIN_OFF),
-          100 * rate(measures, batch, OURS_ORT + SPIN_ON) / rate(measures, batch, RAW_ORT + SPIN_ON),
-          100 * ours / floor);
+      out.printf(Locale.ROOT, "| %d | %s | %s | %.1f%% |%n", batch,
+          pairedRatio(measure(measures, batch, OURS_ORT + SPIN_OFF), measure(measures, batch, RAW_ORT + SPIN_OFF)),
+          pairedRatio(measure(measures, batch, OURS_ORT + SPIN_ON), measure(measures, batch, RAW_ORT + SPIN_ON)),
+          100 * median(measure(measures, batch, OURS_ORT + SPIN_OFF).rowsPerSecond()) / floor);
     }
   }
 
-  private static double rate(List<Measure> measures, int batch, String runtime) {
-    return measures.stream().filter(m -> m.batch() == batch && m.runtime().equals(runtime))
-        .mapToDouble(m -> median(m.rowsPerSecond())).findFirst().orElseThrow();
+  private static Measure measure(List<Measure> measures, int batch, String runtime) {
+    return measures.stream().filter(m -> m.batch() == batch && m.runtime().equals(runtime)).findFirst()
+        .orElseThrow();
+  }
+
+  /** Median (min–max) of a / b over the repeats, each ratio from one repeat. */
+  private static String pairedRatio(Measure a, Measure b) {
+    double[] ratios = new double[a.rowsPerSecond().length];
+    for (int r = 0; r < ratios.length; r++) {
+      ratios[r] = 100 * a.rowsPerSecond()[r] / b.rowsPerSecond()[r];
+    }
+    return String.format(Locale.ROOT, "%.1f%% (%.0f–%.0f%%)", median(ratios), Arrays.stream(ratios).min()
+        .orElseThrow(), Arrays.stream(ratios).max().orElseThrow());
   }
 
   static double maxAbsDiff(float[] output, int width, float[] expected, int expectedWidth) {
@@ -268,7 +283,17 @@ public final class EncodeComputeBenchmark {
     return sorted.length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
   }
 
+  /**
+   * The time of {@code work}, after a pause that lets the thread pools of the previous runtime go to sleep:
+   * OpenBLAS's and spin-waiting ONNX Runtime pools otherwise burn a core into the next runtime's time.
+   */
   private static double seconds(Runnable work) {
+    try {
+      Thread.sleep(SETTLE_MILLIS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted", e);
+    }
     long start = System.nanoTime();
     work.run();
     return (System.nanoTime() - start) / 1e9;
