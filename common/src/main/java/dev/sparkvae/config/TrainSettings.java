@@ -14,10 +14,11 @@ package dev.sparkvae.config;
  * @param workers parallel workers; 0 means Spark's default parallelism
  * @param validationFraction share of rows held out by id hash when no test set is given
  * @param evalBatchSize rows per forward pass in evaluation
+ * @param anomalyQuantile quantile of training reconstruction errors recorded as the anomaly threshold
  */
 public record TrainSettings(int epochs, long seed, String updater, double learningRate, double l2,
     int batchSizePerWorker, int averagingFrequency, int prefetchBatches, int workers, double validationFraction,
-    int evalBatchSize) {
+    int evalBatchSize, double anomalyQuantile) {
 
   /** Reads {@code train.*}. */
   public static TrainSettings from(Settings settings) {
@@ -32,12 +33,13 @@ public record TrainSettings(int epochs, long seed, String updater, double learni
         settings.nonNegativeInt("train.prefetch-batches"),
         settings.nonNegativeInt("train.workers"),
         settings.fraction("train.validation-fraction"),
-        settings.positiveInt("train.eval-batch-size"));
+        settings.positiveInt("train.eval-batch-size"),
+        settings.fraction("train.anomaly-quantile"));
   }
 
   /** A copy with another number of epochs. */
   public TrainSettings withEpochs(int newEpochs) {
     return new TrainSettings(newEpochs, seed, updater, learningRate, l2, batchSizePerWorker, averagingFrequency,
-        prefetchBatches, workers, validationFraction, evalBatchSize);
+        prefetchBatches, workers, validationFraction, evalBatchSize, anomalyQuantile);
   }
 }

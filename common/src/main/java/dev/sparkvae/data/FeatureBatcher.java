@@ -31,6 +31,16 @@ public final class FeatureBatcher {
     return rows;
   }
 
+  /** The buffer the rows are packed into, row-major; the first {@link #size()} rows are valid until {@link #clear()}. */
+  public float[] buffer() {
+    return buffer;
+  }
+
+  /** Empties the batcher; the buffer is reused. */
+  public void clear() {
+    rows = 0;
+  }
+
   /** The rows added so far as a new rows × features float array; the batcher is empty afterwards. */
   public INDArray take() {
     INDArray batch = Nd4j.create(Arrays.copyOf(buffer, rows * featureCount), new long[] {rows, featureCount}, 'c');

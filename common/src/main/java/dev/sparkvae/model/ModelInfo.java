@@ -17,15 +17,18 @@ import java.util.Map;
  * @param createdAt ISO-8601 time of writing
  * @param epochs epochs trained
  * @param trainingExamples rows in the training set
+ * @param anomalyQuantile the quantile of training reconstruction errors taken as the anomaly threshold
+ * @param anomalyThreshold that quantile's value (nats): rows above it are anomalies; null when not computed
  */
 public record ModelInfo(int formatVersion, FeatureSchema featureSchema, VaeSpec vae, JsonNode config,
-    Map<String, String> versions, String modelSha256, String createdAt, int epochs, long trainingExamples) {
+    Map<String, String> versions, String modelSha256, String createdAt, int epochs, long trainingExamples,
+    Double anomalyQuantile, Double anomalyThreshold) {
 
   public static final int FORMAT_VERSION = 1;
 
   /** A copy with the checksum of the written model.zip. */
   public ModelInfo withModelSha256(String sha256) {
     return new ModelInfo(formatVersion, featureSchema, vae, config, versions, sha256, createdAt, epochs,
-        trainingExamples);
+        trainingExamples, anomalyQuantile, anomalyThreshold);
   }
 }

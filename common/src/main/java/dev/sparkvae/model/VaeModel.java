@@ -71,6 +71,16 @@ public final class VaeModel {
     return latentSize;
   }
 
+  /** p(x|z). */
+  public ReconstructionDistribution distribution() {
+    return distribution;
+  }
+
+  /** The VAE of a model directory (any Hadoop path), checksum verified. */
+  public static VaeModel load(String modelDir) throws java.io.IOException {
+    return of(ModelArtifact.load(modelDir, new org.apache.hadoop.conf.Configuration()).network());
+  }
+
   /** The last encoder hidden layer for rows {@code x} (batch × features). */
   private INDArray encoderHidden(INDArray x) {
     INDArray h = x;

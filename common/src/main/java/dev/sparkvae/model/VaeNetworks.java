@@ -2,6 +2,8 @@ package dev.sparkvae.model;
 
 import dev.sparkvae.config.TrainSettings;
 import dev.sparkvae.config.VaeSpec;
+import java.util.Map;
+import java.util.Random;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.variational.BernoulliReconstructionDistribution;
@@ -12,6 +14,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.AdaGrad;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
@@ -23,8 +26,8 @@ import org.nd4j.linalg.learning.config.Sgd;
  * Builds the DL4J network for a {@link VaeSpec}: one {@link VariationalAutoencoder} layer, float32, one sample of z
  * per example in training (the reparameterisation trick of Kingma &amp; Welling 2013).
  *
- * <p>Weights start uniform in ±1/sqrt(fan-in), biases at zero: the initialisation of PyTorch's {@code nn.Linear},
- * so that quality compares with the PyTorch reference recipe.
+ * <p>Weights and biases start uniform in ±1/sqrt(fan-in): the initialisation of PyTorch's {@code nn.Linear}, so
+ * that quality compares with the PyTorch reference recipe.
  */
 public final class VaeNetworks {
   private VaeNetworks() {}
@@ -53,10 +56,24 @@ public final class VaeNetworks {
         .build();
   }
 
-  /** A freshly initialised network. */
+  /** A freshly initialised network: weights and biases uniform in ±1/sqrt(fan-in), seeded by the train seed. */
   public static MultiLayerNetwork create(VaeSpec spec, TrainSettings train, int featureCount) {
     MultiLayerNetwork net = new MultiLayerNetwork(configuration(spec, train, featureCount));
     net.init();
+    // DL4J starts biases at a constant; PyTorch's nn.Linear draws them like the weights, which measurably helps
+    // the first epochs of the reference recipe (bench/RESULTS.md).
+    Map<String, INDArray> params = net.getLayer(0).paramTable();
+    Random random = new Random(train.seed());
+    for (Map.Entry<String, INDArray> param : params.entrySet()) {
+      String name = param.getKey();
+      if (name.endsWith("b")) {
+        long fanIn = params.get(name.substring(0, name.length() - 1) + "W").size(0);
+        INDArray bias = param.getValue();
+        for (long i = 0; i < bias.length(); i++) {
+          bias.putScalar(i, (random.nextDouble() * 2 - 1) / Math.sqrt(fanIn));
+        }
+      }
+    }
     return net;
   }
 

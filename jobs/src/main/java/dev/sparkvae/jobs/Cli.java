@@ -4,6 +4,7 @@ import dev.sparkvae.config.InvalidSettingException;
 import dev.sparkvae.config.Settings;
 import dev.sparkvae.data.BadRowException;
 import dev.sparkvae.jobs.spark.SparkSessions;
+import dev.sparkvae.model.engine.EncoderEngines;
 import dev.sparkvae.train.TrainingDivergedException;
 import java.io.File;
 import java.io.PrintWriter;
@@ -26,7 +27,8 @@ import picocli.CommandLine.ParentCommand;
  * ({@code submit-scripts/sparkvae.sh}) passes {@code --cluster}; settings come from {@code conf/}.
  */
 @Command(name = "sparkvae", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
-    subcommands = {Cli.Import.class, Cli.Train.class, Cli.Encode.class},
+    subcommands = {Cli.Import.class, Cli.Train.class, Cli.Encode.class, Cli.Reconstruct.class,
+        Cli.Evaluate.class},
     description = "Train and run variational autoencoders on Apache Spark.")
 public final class Cli implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(Cli.class);
@@ -62,7 +64,7 @@ public final class Cli implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    throw new CommandLine.ParameterException(new CommandLine(this), "Missing job: import, train or encode");
+    throw new CommandLine.ParameterException(new CommandLine(this), "Missing job: import, train, encode, reconstruct or evaluate");
   }
 
   /**
@@ -185,42 +187,117 @@ public final class Cli implements Callable<Integer> {
     }
   }
 
-  @Command(name = "encode", mixinStandardHelpOptions = true,
-      description = "Encode every row to the mean and log-variance of q(z|x) (Parquet: id, z_mean, z_log_var).")
-  static final class Encode implements Callable<Integer> {
-    @ParentCommand Cli cli;
-    @Mixin SettingsOptions settingsOptions;
-
-    @Option(names = "--input", required = true, paramLabel = "DIR", description = "Rows to encode.")
+  /** Options of the jobs that run a trained model over a dataset. */
+  static final class ScoringOptions {
+    @Option(names = "--input", required = true, paramLabel = "DIR", description = "Rows to score (Parquet or CSV).")
     String input;
 
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory from train.")
     String model;
 
+    @Option(names = "--overwrite", description = "Replace an existing output.")
+    boolean overwrite;
+  }
+
+  /** Options of the jobs that write one output row per input row. */
+  static final class RowsOutput {
     @Option(names = "--output", required = true, paramLabel = "DIR", description = "Parquet output directory.")
     String output;
 
     @Option(names = "--keep", split = ",", paramLabel = "COL", description = "Input columns to copy to the output.")
     List<String> keep = new ArrayList<>();
+  }
+
+  /** The base of encode, reconstruct and evaluate: settings, a session, the job, one line of result. */
+  abstract static class ScoringCommand implements Callable<Integer> {
+    @ParentCommand Cli cli;
+    @Mixin SettingsOptions settingsOptions;
+    @Mixin ScoringOptions scoring;
+
+    @Override
+    public Integer call() throws Exception {
+      Settings settings = cli.settings(settingsOptions);
+      settings.oneOf("data.format", "parquet", "csv");
+      settings.oneOf("inference.engine", EncoderEngines.NAMES.toArray(new String[0]));
+      settings.positiveInt("inference.threads");
+      try (SparkSession spark = SparkSessions.create(settings, "spark-vae " + getClass().getSimpleName()
+          .toLowerCase(java.util.Locale.ROOT))) {
+        cli.out.println(run(spark, settings));
+      }
+      return 0;
+    }
+
+    /** Runs the job with validated settings; returns the line to print. */
+    abstract String run(SparkSession spark, Settings settings) throws Exception;
+  }
+
+  @Command(name = "encode", mixinStandardHelpOptions = true,
+      description = "Encode every row to the mean and log-variance of q(z|x) (Parquet: id, z_mean, z_log_var).")
+  static final class Encode extends ScoringCommand {
+    @Mixin RowsOutput rows;
 
     @Option(names = "--batch-size", defaultValue = "1024", paramLabel = "N",
         description = "Rows per forward pass (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--overwrite", description = "Replace an existing output directory.")
-    boolean overwrite;
+    @Override
+    String run(SparkSession spark, Settings settings) throws Exception {
+      EncodeJob.Result result = new EncodeJob(spark, new EncodeJob.Options(scoring.input, scoring.model, rows.output, rows.keep,
+          batchSize, settings.string("data.format"), settings.string("inference.engine"),
+          settings.positiveInt("inference.threads"), scoring.overwrite)).run();
+      return String.format("Encoded %d rows to %s (z_mean and z_log_var of size %d)", result.rows(),
+          result.output(), result.latentSize());
+    }
+  }
+
+  @Command(name = "reconstruct", mixinStandardHelpOptions = true,
+      description = "Per-row reconstruction error, importance-sampled log-likelihood and anomaly flag.")
+  static final class Reconstruct extends ScoringCommand {
+    @Mixin RowsOutput rows;
+
+    @Option(names = "--samples", defaultValue = "16", paramLabel = "N",
+        description = "Importance samples for log_prob (default: ${DEFAULT-VALUE}).")
+    int samples;
+
+    @Option(names = "--with-reconstruction", description = "Also write the reconstruction (array<float>).")
+    boolean withReconstruction;
+
+    @Option(names = "--threshold", paramLabel = "NATS",
+        description = "Anomaly threshold on the reconstruction error (default: the one recorded in the model).")
+    Double threshold;
+
+    @Option(names = "--batch-size", defaultValue = "256", paramLabel = "N",
+        description = "Rows per forward pass (default: ${DEFAULT-VALUE}).")
+    int batchSize;
 
     @Override
-    public Integer call() throws Exception {
-      Settings settings = cli.settings(settingsOptions);
-      String format = settings.oneOf("data.format", "parquet", "csv");
-      try (SparkSession spark = SparkSessions.create(settings, "spark-vae encode")) {
-        EncodeJob.Result result = new EncodeJob(spark,
-            new EncodeJob.Options(input, model, output, keep, batchSize, format, overwrite)).run();
-        cli.out.printf("Encoded %d rows to %s (z_mean and z_log_var of size %d)%n", result.rows(), result.output(),
-            result.latentSize());
-      }
-      return 0;
+    String run(SparkSession spark, Settings settings) throws Exception {
+      ReconstructJob.Result result = new ReconstructJob(spark, new ReconstructJob.Options(scoring.input,
+          scoring.model, rows.output, rows.keep, samples, withReconstruction, threshold, batchSize,
+          settings.string("data.format"), scoring.overwrite)).run();
+      return String.format("Scored %d rows to %s (anomaly threshold %.3f nats)", result.rows(), result.output(),
+          result.threshold());
+    }
+  }
+
+  @Command(name = "evaluate", mixinStandardHelpOptions = true,
+      description = "Negative ELBO, reconstruction error and log-likelihood summaries as JSON.")
+  static final class Evaluate extends ScoringCommand {
+    @Option(names = "--output", paramLabel = "FILE", description = "Also write the JSON summary to FILE.")
+    String output;
+
+    @Option(names = "--samples", defaultValue = "16", paramLabel = "N",
+        description = "Importance samples for the log-likelihood (default: ${DEFAULT-VALUE}).")
+    int samples;
+
+    @Option(names = "--batch-size", defaultValue = "256", paramLabel = "N",
+        description = "Rows per forward pass (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Override
+    String run(SparkSession spark, Settings settings) throws Exception {
+      return new EvaluateJob(spark, new EvaluateJob.Options(scoring.input, scoring.model, output, samples, batchSize,
+          settings.string("data.format"), scoring.overwrite)).run().toPrettyString();
     }
   }
 

@@ -15,11 +15,12 @@ import dev.sparkvae.data.FeatureValidator;
 import dev.sparkvae.io.AtomicDirectory;
 import dev.sparkvae.jobs.spark.FeatureFrames;
 import dev.sparkvae.jobs.spark.Minibatches;
-import dev.sparkvae.jobs.spark.NegativeElbo;
+import dev.sparkvae.jobs.spark.NetworkScores;
 import dev.sparkvae.model.EpochMetrics;
 import dev.sparkvae.model.Json;
 import dev.sparkvae.model.ModelArtifact;
 import dev.sparkvae.model.ModelInfo;
+import dev.sparkvae.model.NoiseSeeds;
 import dev.sparkvae.model.VaeNetworks;
 import dev.sparkvae.train.VaePretrainingMaster;
 import java.io.IOException;
@@ -47,8 +48,8 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code train}: trains a VAE on Spark by parameter averaging and writes a model directory ({@link ModelArtifact}).
  *
- * <p>Input rows are validated and packed into minibatches once, cached serialized in executor memory, and reused
- * every epoch. After each epoch the held-out negative ELBO is computed on the executors: on {@code test} when
+ * <p>Input rows are validated once and cached in executor memory; every epoch shuffles them (seeded) into new
+ * minibatches. After each epoch the held-out negative ELBO is computed on the executors: on {@code test} when
  * given, else on the {@code train.validation-fraction} of rows chosen by a seeded hash of the id (the same rows
  * every run). The same seed, data and worker count give the same model.
  *
@@ -115,13 +116,12 @@ public final class TrainJob {
     FeatureSchema schema = FeatureFrames.schemaOf(trainFrame, data, options.input());
     FeatureValidator validator = new FeatureValidator(schema.featureCount(), spec.distribution());
 
-    spark.sparkContext().setJobDescription("train: validating and batching " + options.input());
-    JavaRDD<DataSet> trainBatches = Minibatches.of(trainFrame, validator, schema.featureCount(),
-        train.batchSizePerWorker()).persist(VaePretrainingMaster.TRAINING_DATA_STORAGE);
+    spark.sparkContext().setJobDescription("train: validating " + options.input());
+    JavaRDD<float[]> trainRows = Minibatches.rows(trainFrame, validator).persist(StorageLevel.MEMORY_ONLY());
     JavaRDD<DataSet> testBatches = Minibatches.of(testFrame, validator, schema.featureCount(),
         train.evalBatchSize()).persist(StorageLevel.MEMORY_ONLY());
     try {
-      long trainExamples = exampleCount(trainBatches);
+      long trainExamples = trainRows.count();
       long testExamples = exampleCount(testBatches);
       if (trainExamples == 0) {
         throw new IOException("Cannot train on " + options.input() + ": no training rows");
@@ -137,29 +137,40 @@ public final class TrainJob {
       for (int epoch = 1; epoch <= train.epochs(); epoch++) {
         int shownEpoch = epoch;
         master.setRoundListener((round, rounds, score) -> spark.sparkContext().setJobDescription(String.format(
-            "train: epoch %d/%d, round %d/%d", shownEpoch, train.epochs(), round + 1, rounds)));
+            "train: epoch %d/%d, after round %d/%d", shownEpoch, train.epochs(), round, rounds)));
         spark.sparkContext().setJobDescription(String.format("train: epoch %d/%d", epoch, train.epochs()));
         net.getLayerWiseConfigurations().setEpochCount(epoch - 1);
         long start = System.nanoTime();
-        sparkNet.fit(trainBatches);
+        // Rows are reshuffled into new minibatches every epoch, as SGD expects.
+        JavaRDD<DataSet> epochBatches = Minibatches.shuffled(trainRows, schema.featureCount(),
+            train.batchSizePerWorker(), NoiseSeeds.of(train.seed(), -1, epoch));
+        sparkNet.fit(epochBatches);
+        epochBatches.unpersist(false);
         double seconds = (System.nanoTime() - start) / 1e9;
         double trainElbo = master.takeRoundScores().stream().mapToDouble(Double::doubleValue).average()
             .orElse(Double.NaN);
-        spark.sparkContext().setJobDescription(String.format("train: epoch %d/%d, evaluation", epoch, train.epochs()));
-        double testElbo = testExamples == 0 ? Double.NaN : NegativeElbo.mean(testBatches, net, train.seed());
+        spark.sparkContext().setJobDescription(String.format("train: epoch %d/%d, evaluation", epoch,
+            train.epochs()));
+        double testElbo = testExamples == 0 ? Double.NaN
+            : NetworkScores.meanNegativeElbo(testBatches, net, train.seed());
         metrics.add(new EpochMetrics(epoch, trainElbo, testElbo, seconds, trainExamples));
         LOG.info("train: epoch {}/{}: train -ELBO {}, held-out -ELBO {}, {} s ({} examples/s)", epoch,
             train.epochs(), String.format("%.3f", trainElbo), String.format("%.3f", testElbo),
             String.format("%.1f", seconds), Math.round(trainExamples / seconds));
       }
+      spark.sparkContext().setJobDescription("train: anomaly threshold");
+      double threshold = NetworkScores.reconstructionErrorQuantile(
+          Minibatches.batches(trainRows, schema.featureCount(), train.evalBatchSize()), net, train.anomalyQuantile());
+      LOG.info("train: anomaly threshold {} nats (quantile {} of training reconstruction errors)",
+          String.format("%.3f", threshold), train.anomalyQuantile());
       ModelInfo info = new ModelInfo(ModelInfo.FORMAT_VERSION, schema, spec, settingsJson(), versions(), null,
-          Instant.now().toString(), train.epochs(), trainExamples);
+          Instant.now().toString(), train.epochs(), trainExamples, train.anomalyQuantile(), threshold);
       ModelArtifact artifact = new ModelArtifact(info, net, metrics).save(options.model(), hadoopConf,
           options.overwrite());
       LOG.info("train: model written to {}", options.model());
       return new Result(artifact, trainExamples, testExamples);
     } finally {
-      trainBatches.unpersist(false);
+      trainRows.unpersist(false);
       testBatches.unpersist(false);
     }
   }

@@ -3,23 +3,16 @@ package dev.sparkvae.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import dev.sparkvae.config.Settings;
-import dev.sparkvae.config.TrainSettings;
-import dev.sparkvae.config.VaeSpec;
-import dev.sparkvae.data.FeatureSchema;
-import dev.sparkvae.model.ModelArtifact;
-import dev.sparkvae.model.ModelInfo;
-import dev.sparkvae.model.VaeNetworks;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -28,18 +21,6 @@ import org.nd4j.linalg.factory.Nd4j;
 class EncodeJobTest {
   @TempDir Path dir;
 
-  /** Writes a model directory for {@code featureCount} features with seeded (untrained) weights. */
-  private MultiLayerNetwork writeModel(String path, int featureCount) throws Exception {
-    Settings settings = TestSpark.smallRecipe();
-    VaeSpec spec = VaeSpec.from(settings);
-    MultiLayerNetwork net = VaeNetworks.create(spec, TrainSettings.from(settings), featureCount);
-    ModelInfo info = new ModelInfo(ModelInfo.FORMAT_VERSION,
-        new FeatureSchema("id", "label", "features", List.of(), featureCount), spec,
-        JsonNodeFactory.instance.objectNode(), Map.of(), null, "now", 0, 0);
-    new ModelArtifact(info, net, List.of()).save(path, new Configuration(), false);
-    return net;
-  }
-
   private String input(int files) {
     String path = dir.resolve("input").toString();
     TestSpark.session().read().parquet(TestSpark.SAMPLE.resolve("test").toString()).repartition(files)
@@ -47,18 +28,23 @@ class EncodeJobTest {
     return path;
   }
 
-  private EncodeJob.Options options(String input, String model, String output) {
-    return new EncodeJob.Options(input, model, output, List.of("label"), 64, "parquet", false);
+  private EncodeJob.Options options(String input, String model, String output, String engine) {
+    return new EncodeJob.Options(input, model, output, List.of("label"), 64, "parquet", engine, 1, false);
   }
 
-  @Test
-  void encodesEveryRowToTheLayersMeanAndTheLogVarianceHead() throws Exception {
+  private EncodeJob.Options options(String input, String model, String output) {
+    return options(input, model, output, "onnxruntime");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"onnxruntime", "nd4j"})
+  void encodesEveryRowToTheLayersMeanAndTheLogVarianceHead(String engine) throws Exception {
     String model = dir.resolve("model").toString();
-    MultiLayerNetwork net = writeModel(model, 784);
+    MultiLayerNetwork net = TestModels.write(model, 784, 500);
     String input = input(7);
     String output = dir.resolve("out").toString();
 
-    EncodeJob.Result result = new EncodeJob(TestSpark.session(), options(input, model, output)).run();
+    EncodeJob.Result result = new EncodeJob(TestSpark.session(), options(input, model, output, engine)).run();
 
     assertThat(result.rows()).isEqualTo(500);
     assertThat(result.latentSize()).isEqualTo(8);
@@ -110,11 +96,11 @@ class EncodeJobTest {
   @Test
   void aSchemaMismatchFailsBeforeAnyWorkAndWritesNothing() throws Exception {
     String model = dir.resolve("model").toString();
-    writeModel(model, 100);
+    TestModels.write(model, 100, 500);
     String output = dir.resolve("out").toString();
     String input = TestSpark.SAMPLE.resolve("test").toString();
     assertThatThrownBy(() -> new EncodeJob(TestSpark.session(), options(input, model, output)).run())
-        .hasMessage("Cannot encode " + input + " with the model in " + model + ": the input has features: array of "
+        .hasMessage("Cannot score " + input + " with the model in " + model + ": the input has features: array of "
             + "784 numbers, the model expects features: array of 100 numbers");
     assertThat(dir.resolve("out")).doesNotExist();
   }

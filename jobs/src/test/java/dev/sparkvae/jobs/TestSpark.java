@@ -7,7 +7,10 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.SparkSession;
 
-/** One real local Spark (2 task slots, UI off, loopback) shared by all tests of this JVM, and test fixtures. */
+/**
+ * One real local Spark shared by all tests of this JVM (2 task slots, a failed task retried once as on a
+ * cluster, UI off, loopback), and test fixtures.
+ */
 final class TestSpark {
   /** The committed Fashion-MNIST sample. */
   static final Path SAMPLE = Paths.get("..", "data", "fashion-mnist-sample").toAbsolutePath().normalize();
@@ -19,7 +22,7 @@ final class TestSpark {
   static synchronized SparkSession session() {
     if (session == null || session.sparkContext().isStopped()) {
       session = SparkSession.builder()
-          .master("local[2]")
+          .master("local[2,2]")
           .appName("spark-vae tests")
           .config("spark.ui.enabled", "false")
           .config("spark.driver.host", "127.0.0.1")

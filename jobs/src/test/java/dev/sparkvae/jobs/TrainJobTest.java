@@ -98,6 +98,20 @@ class TrainJobTest {
   }
 
   @Test
+  void oneWorkerWithPartialMinibatchesInsideAveragingRoundsTrains() throws Exception {
+    String input = dir.resolve("input").toString();
+    TestSpark.session().read().parquet(TestSpark.SAMPLE.resolve("train").toString()).repartition(3).write()
+        .parquet(input);
+    TrainJob.Result result = new TrainJob(TestSpark.session(), TestSpark.smallRecipe("train.epochs=1",
+        "train.workers=1", "train.batch-size-per-worker=64", "train.averaging-frequency=3"),
+        new TrainJob.Options(input, TestSpark.SAMPLE.resolve("test").toString(), dir.resolve("model").toString(),
+            false)).run();
+    assertThat(result.trainExamples()).as("3 partitions, each ending in a partial minibatch").isEqualTo(2000);
+    assertThat(result.metrics().get(0).testNegElbo()).isBetween(50.0, 600.0);
+    assertThat(result.artifact().info().anomalyThreshold()).as("99th percentile of training errors").isPositive();
+  }
+
+  @Test
   void refusesAnExistingModelBeforeAnyWork() throws Exception {
     String model = dir.resolve("model").toString();
     java.nio.file.Files.createDirectories(dir.resolve("model"));

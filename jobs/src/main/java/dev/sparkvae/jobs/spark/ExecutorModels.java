@@ -1,29 +1,44 @@
 package dev.sparkvae.jobs.spark;
 
 import dev.sparkvae.model.VaeModel;
+import dev.sparkvae.model.engine.EncoderEngine;
+import dev.sparkvae.model.engine.EncoderEngines;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.spark.broadcast.Broadcast;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 
 /**
- * Models loaded once per executor JVM, keyed by the sha256 of model.zip, shared by all task threads (a
- * {@link VaeModel} only reads its parameters). Danger: models stay until the JVM ends; fine for a job's one model.
+ * Models and encoder engines made once per executor JVM, keyed by the sha256 of model.zip, shared by all task
+ * threads (a {@link VaeModel} only reads its parameters; engines are thread-safe). Danger: they stay until the JVM
+ * ends; fine for the one or two models of a job.
  */
 public final class ExecutorModels {
+  private static final Map<String, MultiLayerNetwork> NETWORKS = new ConcurrentHashMap<>();
   private static final Map<String, VaeModel> MODELS = new ConcurrentHashMap<>();
+  private static final Map<String, EncoderEngine> ENGINES = new ConcurrentHashMap<>();
 
   private ExecutorModels() {}
 
   /** The model of {@code sha256}, restored from the broadcast model.zip bytes on first use in this JVM. */
   public static VaeModel get(String sha256, Broadcast<byte[]> modelZip) {
-    return MODELS.computeIfAbsent(sha256, key -> {
+    return MODELS.computeIfAbsent(sha256, key -> VaeModel.of(network(key, modelZip)));
+  }
+
+  /** The encoder engine {@code name} with {@code threads} threads for the model of {@code sha256}. */
+  public static EncoderEngine engine(String sha256, Broadcast<byte[]> modelZip, String name, int threads) {
+    return ENGINES.computeIfAbsent(sha256 + "/" + name + "/" + threads,
+        key -> EncoderEngines.create(name, network(sha256, modelZip), threads));
+  }
+
+  private static MultiLayerNetwork network(String sha256, Broadcast<byte[]> modelZip) {
+    return NETWORKS.computeIfAbsent(sha256, key -> {
       try {
-        return VaeModel.of(ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(modelZip.value()),
-            false));
+        return ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(modelZip.value()), false);
       } catch (IOException e) {
         throw new UncheckedIOException("Cannot restore model " + key + " on this executor", e);
       }

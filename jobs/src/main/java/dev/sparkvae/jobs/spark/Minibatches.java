@@ -3,66 +3,104 @@ package dev.sparkvae.jobs.spark;
 import dev.sparkvae.data.BadRowException;
 import dev.sparkvae.data.FeatureBatcher;
 import dev.sparkvae.data.FeatureValidator;
+import dev.sparkvae.model.NoiseSeeds;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Random;
 import java.util.NoSuchElementException;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Turns a normalised frame into minibatches of validated features (DataSets without labels), streaming each
- * partition: one batch in memory at a time, never the whole partition.
+ * Turns a normalised frame into validated feature vectors and minibatches of them (DataSets with placeholder
+ * labels). In-order batching streams each partition, one batch in memory at a time.
  */
 public final class Minibatches {
   private Minibatches() {}
 
   /**
-   * Minibatches of at most {@code batchSize} rows (the last of each partition may be smaller).
+   * Minibatches of at most {@code batchSize} rows in input order (the last of each partition may be smaller).
    *
    * @throws BadRowException (inside the Spark job) on the first row that fails validation
    */
   public static JavaRDD<DataSet> of(Dataset<Row> frame, FeatureValidator validator, int featureCount,
       int batchSize) {
-    return frame.select(FeatureFrames.ID, FeatureFrames.FEATURES, FeatureFrames.SOURCE_FILE).javaRDD()
-        .mapPartitions(rows -> new BatchIterator(rows, validator, featureCount, batchSize));
+    return batches(rows(frame, validator), featureCount, batchSize);
   }
 
-  /** The features of one normalised row, checked; throws {@link BadRowException} naming file, id and column. */
-  public static float[] features(Row row, FeatureValidator validator) {
-    Object id = row.isNullAt(0) ? null : row.getLong(0);
-    String file = row.isNullAt(2) ? "(unknown file)" : row.getString(2);
+  /** Minibatches of at most {@code batchSize} feature vectors, in order. */
+  public static JavaRDD<DataSet> batches(JavaRDD<float[]> rows, int featureCount, int batchSize) {
+    return rows.mapPartitions(it -> new BatchIterator(it, featureCount, batchSize));
+  }
+
+  /**
+   * The validated feature vectors of a normalised frame, in input order.
+   *
+   * @throws BadRowException (inside the Spark job) on the first row that fails validation
+   */
+  public static JavaRDD<float[]> rows(Dataset<Row> frame, FeatureValidator validator) {
+    return frame.select(FeatureFrames.ID, FeatureFrames.FEATURES, FeatureFrames.SOURCE_FILE).javaRDD()
+        .map(row -> features(row, 0, 1, 2, validator));
+  }
+
+  /**
+   * Minibatches of rows shuffled within each partition by a generator seeded from {@code seed} and the partition:
+   * a new composition of minibatches for every seed (every epoch), the same for the same seed. The partition's
+   * rows should be cached: shuffling holds references to all of them.
+   */
+  public static JavaRDD<DataSet> shuffled(JavaRDD<float[]> rows, int featureCount, int batchSize, long seed) {
+    return rows.mapPartitionsWithIndex((partition, it) -> {
+      List<float[]> all = new ArrayList<>();
+      it.forEachRemaining(all::add);
+      Collections.shuffle(all, new Random(NoiseSeeds.of(seed, partition, 0)));
+      return new BatchIterator(all.iterator(), featureCount, batchSize);
+    }, true);
+  }
+
+  /**
+   * The checked features of one row whose id, features (array&lt;float&gt;) and source file are at the given
+   * positions; throws {@link BadRowException} naming file, id and column.
+   */
+  private static float[] features(Row row, int idIndex, int featuresIndex, int fileIndex,
+      FeatureValidator validator) {
+    Object id = row.isNullAt(idIndex) ? null : row.getLong(idIndex);
+    String file = row.isNullAt(fileIndex) || row.getString(fileIndex).isEmpty() ? "(unknown file)"
+        : row.getString(fileIndex);
+    String column = row.schema() == null ? FeatureFrames.FEATURES : row.schema().fields()[featuresIndex].name();
     if (id == null) {
       throw new BadRowException(file, "null", FeatureFrames.ID, "the id is null");
     }
     float[] values = null;
-    if (!row.isNullAt(1)) {
-      List<Object> list = row.getList(1);
+    if (!row.isNullAt(featuresIndex)) {
+      List<Object> list = row.getList(featuresIndex);
       values = new float[list.size()];
       for (int i = 0; i < values.length; i++) {
         Object v = list.get(i);
         if (v == null) {
-          throw new BadRowException(file, id, FeatureFrames.FEATURES, "value null at index " + i);
+          throw new BadRowException(file, id, column, "value null at index " + i);
         }
         values[i] = (Float) v;
       }
     }
     String problem = validator.problem(values);
     if (problem != null) {
-      throw new BadRowException(file, id, FeatureFrames.FEATURES, problem);
+      throw new BadRowException(file, id, column, problem);
     }
     return values;
   }
 
   private static final class BatchIterator implements Iterator<DataSet> {
-    private final Iterator<Row> rows;
-    private final FeatureValidator validator;
+    private final Iterator<float[]> rows;
     private final FeatureBatcher batcher;
 
-    BatchIterator(Iterator<Row> rows, FeatureValidator validator, int featureCount, int batchSize) {
+    BatchIterator(Iterator<float[]> rows, int featureCount, int batchSize) {
       this.rows = rows;
-      this.validator = validator;
       this.batcher = new FeatureBatcher(batchSize, featureCount);
     }
 
@@ -74,14 +112,17 @@ public final class Minibatches {
     @Override
     public DataSet next() {
       while (rows.hasNext()) {
-        if (batcher.add(features(rows.next(), validator))) {
+        if (batcher.add(rows.next())) {
           break;
         }
       }
       if (batcher.size() == 0) {
         throw new NoSuchElementException();
       }
-      return new DataSet(batcher.take(), null);
+      // dl4j-spark re-batches DataSets (merge and split) and fails on null labels; a one-column placeholder costs
+      // one float per row and is never read.
+      int rows = batcher.size();
+      return new DataSet(batcher.take(), Nd4j.zeros(DataType.FLOAT, rows, 1));
     }
   }
 }

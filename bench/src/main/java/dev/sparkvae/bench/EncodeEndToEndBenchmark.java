@@ -1,0 +1,171 @@
+package dev.sparkvae.bench;
+
+import dev.sparkvae.config.Settings;
+import dev.sparkvae.config.TrainSettings;
+import dev.sparkvae.data.FeatureSchema;
+import dev.sparkvae.jobs.EncodeJob;
+import dev.sparkvae.model.ModelArtifact;
+import dev.sparkvae.model.ModelInfo;
+import dev.sparkvae.model.VaeNetworks;
+import dev.sparkvae.model.engine.EncoderEngine;
+import dev.sparkvae.model.engine.EncoderEngines;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import scala.Tuple2;
+
+/**
+ * Encode end to end on real local Spark ({@code local[2]}): Parquet in, Parquet out, rows/s, for our
+ * {@code encode} job on each encoder engine and for dl4j-spark's own path
+ * ({@code SparkDl4jMultiLayer.feedForwardWithKey}, latent mean only, written to Parquet the same way). Beside them,
+ * in the same run, the compute-only rate of our ONNX Runtime engine on the same rows (2 threads, one process), so
+ * the end-to-end share of the compute limit is measured, not assumed. Model: 784-256-256→16, seeded weights.
+ *
+ * <p>Spark settings as in conf/defaults.conf (vectorized decoding of nested Parquet columns), for every path.
+ *
+ * <p>Usage: {@code EncodeEndToEndBenchmark --input DIR --work DIR [--repeats N]} where DIR is Parquet written by
+ * the {@code import} job (id, label, features). Every figure is the median of the repeats after one warm-up run.
+ */
+public final class EncodeEndToEndBenchmark {
+  private EncodeEndToEndBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> options = new java.util.HashMap<>();
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      options.put(args[i], args[i + 1]);
+    }
+    String input = require(options, "--input");
+    String work = require(options, "--work");
+    int repeats = Integer.parseInt(options.getOrDefault("--repeats", "3"));
+    try (SparkSession spark = SparkSession.builder().master("local[2]").appName("encode end to end")
+        .config("spark.ui.enabled", "false")
+        .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+        .config("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator")
+        .config("spark.sql.parquet.enableNestedColumnVectorizedReader", "true")
+        .getOrCreate()) {
+      String model = work + "/model";
+      MultiLayerNetwork net = writeModel(model);
+      long rows = spark.read().parquet(input).count();
+      List<String[]> table = new ArrayList<>();
+      for (String engine : EncoderEngines.NAMES) {
+        double seconds = median(repeats, () -> new EncodeJob(spark, new EncodeJob.Options(input, model,
+            work + "/encoded-" + engine, List.of(), 1024, "parquet", engine, 1, true)).run());
+        table.add(row("ours: encode job, engine " + engine, rows, seconds));
+      }
+      double dl4j = median(repeats, () -> feedForwardWithKey(spark, net, input, work + "/encoded-dl4j-spark"));
+      table.add(row("dl4j-spark feedForwardWithKey (z_mean only)", rows, dl4j));
+      double compute = computeOnly(spark, net, input, repeats);
+      table.add(row("compute only: OnnxRuntimeEncoderEngine, 2 threads, no Spark", rows, compute));
+
+      System.out.printf("%nEncode end to end, %d rows, local[2], median of %d runs%n%n", rows, repeats);
+      System.out.println("| path | seconds | rows/s | share of compute-only ORT |");
+      System.out.println("| --- | --- | --- | --- |");
+      for (String[] line : table) {
+        double ratio = compute / Double.parseDouble(line[1]);
+        System.out.printf("| %s | %s | %s | %.0f%% |%n", line[0], line[1], line[2], 100 * ratio);
+      }
+    }
+  }
+
+  private static String require(Map<String, String> options, String key) {
+    String value = options.get(key);
+    if (value == null) {
+      throw new IllegalArgumentException("Missing " + key + "; usage: --input DIR --work DIR [--repeats N]");
+    }
+    return value;
+  }
+
+  private static MultiLayerNetwork writeModel(String dir) throws Exception {
+    Settings settings = Settings.load(null, null, List.of("train.seed=" + EncodeComputeBenchmark.SEED));
+    MultiLayerNetwork net = VaeNetworks.create(EncodeComputeBenchmark.SPEC, TrainSettings.from(settings), 784);
+    ModelInfo info = new ModelInfo(ModelInfo.FORMAT_VERSION, new FeatureSchema("id", "label", "features", List.of(),
+        784), EncodeComputeBenchmark.SPEC, null, Map.of(), null, "bench", 0, 0, null, null);
+    new ModelArtifact(info, net, List.of()).save(dir, new org.apache.hadoop.conf.Configuration(), true);
+    return net;
+  }
+
+  /** dl4j-spark's keyed inference, from the same Parquet to Parquet (on a copy: it releases the parameters it broadcast). */
+  private static void feedForwardWithKey(SparkSession spark, MultiLayerNetwork net, String input, String output) {
+    JavaPairRDD<Long, INDArray> features = spark.read().parquet(input).select("id", "features").javaRDD()
+        .mapToPair(row -> {
+          List<Float> values = row.getList(1);
+          float[] array = new float[values.size()];
+          for (int i = 0; i < array.length; i++) {
+            array[i] = values.get(i);
+          }
+          return new Tuple2<>(row.getLong(0), Nd4j.create(array, new long[] {1, array.length}, 'c'));
+        });
+    SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(JavaSparkContext.fromSparkContext(spark.sparkContext()),
+        net.clone(), new ParameterAveragingTrainingMaster.Builder(1).build());
+    StructType schema = new StructType().add("id", DataTypes.LongType)
+        .add("z_mean", DataTypes.createArrayType(DataTypes.FloatType));
+    Dataset<Row> encoded = spark.createDataFrame(sparkNet.feedForwardWithKey(features, 1024)
+        .map(pair -> RowFactory.create(pair._1(), box(pair._2().toFloatVector()))), schema);
+    encoded.write().mode(SaveMode.Overwrite).parquet(output);
+  }
+
+  private static Float[] box(float[] values) {
+    Float[] boxed = new Float[values.length];
+    for (int i = 0; i < values.length; i++) {
+      boxed[i] = values[i];
+    }
+    return boxed;
+  }
+
+  /** Seconds for our ONNX Runtime engine to encode all rows in batches of 1024, in this process (no Spark). */
+  private static double computeOnly(SparkSession spark, MultiLayerNetwork net, String input, int repeats)
+      throws Exception {
+    List<Row> rows = spark.read().parquet(input).select("features").collectAsList();
+    float[] all = new float[rows.size() * 784];
+    for (int r = 0; r < rows.size(); r++) {
+      List<Float> values = rows.get(r).getList(0);
+      for (int i = 0; i < 784; i++) {
+        all[r * 784 + i] = values.get(i);
+      }
+    }
+    try (EncoderEngine engine = EncoderEngines.create(EncoderEngines.ONNXRUNTIME, net, 2)) {
+      return median(repeats, () -> {
+        for (int from = 0; from < rows.size(); from += 1024) {
+          int count = Math.min(1024, rows.size() - from);
+          engine.encodeJoint(Arrays.copyOfRange(all, from * 784, (from + count) * 784), count);
+        }
+      });
+    }
+  }
+
+  @FunctionalInterface
+  private interface Run {
+    void run() throws Exception;
+  }
+
+  private static double median(int repeats, Run run) throws Exception {
+    run.run();
+    double[] seconds = new double[repeats];
+    for (int i = 0; i < repeats; i++) {
+      long start = System.nanoTime();
+      run.run();
+      seconds[i] = (System.nanoTime() - start) / 1e9;
+    }
+    Arrays.sort(seconds);
+    return seconds[repeats / 2];
+  }
+
+  private static String[] row(String name, long rows, double seconds) {
+    return new String[] {name, String.format("%.2f", seconds), String.format("%,.0f", rows / seconds)};
+  }
+}

@@ -1,0 +1,99 @@
+package dev.sparkvae.jobs;
+
+import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.min;
+import static org.apache.spark.sql.functions.percentile_approx;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sparkvae.jobs.spark.RowScoring;
+import dev.sparkvae.jobs.spark.ScoringInput;
+import dev.sparkvae.model.Json;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.List;
+import java.util.UUID;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * {@code evaluate}: summaries of a model on a dataset as JSON: rows; mean negative ELBO per example; mean, median,
+ * 99th percentile and max of the reconstruction error; mean and min of the importance-sampled log-likelihood
+ * (all in nats). Computed on the executors; only the summary reaches the driver. The noise is seeded per row, so
+ * the same data gives the same figures.
+ */
+public final class EvaluateJob {
+  /**
+   * @param output JSON file to write (any Hadoop path), or null to only return the summary
+   * @param samples importance samples for the log-likelihood
+   */
+  public record Options(String input, String model, String output, int samples, int batchSize, String format,
+      boolean overwrite) {}
+
+  private final SparkSession spark;
+  private final Options options;
+
+  public EvaluateJob(SparkSession spark, Options options) {
+    this.spark = spark;
+    this.options = options;
+  }
+
+  /** The summary (also written to {@code output} when set). */
+  public ObjectNode run() throws IOException {
+    Path output = options.output() == null ? null : new Path(options.output());
+    FileSystem fs = output == null ? null : output.getFileSystem(spark.sparkContext().hadoopConfiguration());
+    if (output != null && fs.exists(output) && !options.overwrite()) {
+      throw new IOException("Cannot write " + output + ": it already exists (pass --overwrite to replace it)");
+    }
+    ScoringInput input = ScoringInput.open(spark, options.model(), options.input(), options.format(), List.of());
+    spark.sparkContext().setJobDescription("evaluate: " + options.input());
+    Column error = col(RowScoring.RECONSTRUCTION_ERROR);
+    Column logProb = col(RowScoring.LOG_PROB);
+    List<Column> summaries = List.of(count(lit(1)), avg(col(RowScoring.NEGATIVE_ELBO)), avg(error),
+        percentile_approx(error, lit(0.5), lit(10000)), percentile_approx(error, lit(0.99), lit(10000)), max(error),
+        avg(logProb), min(logProb));
+    Row row = input.transformer()
+        .setOutputCols(RowScoring.RECONSTRUCTION_ERROR, RowScoring.LOG_PROB, RowScoring.NEGATIVE_ELBO)
+        .setSamples(options.samples())
+        .setBatchSize(options.batchSize())
+        .transform(input.frame())
+        .agg(summaries.get(0), summaries.subList(1, summaries.size()).toArray(new Column[0]))
+        .first();
+    ObjectNode summary = Json.MAPPER.createObjectNode();
+    summary.put("input", options.input());
+    summary.put("model", options.model());
+    summary.put("rows", row.getLong(0));
+    summary.put("samples", options.samples());
+    summary.put("negative_elbo_mean", number(row, 1));
+    summary.put("reconstruction_error_mean", number(row, 2));
+    summary.put("reconstruction_error_p50", number(row, 3));
+    summary.put("reconstruction_error_p99", number(row, 4));
+    summary.put("reconstruction_error_max", number(row, 5));
+    summary.put("log_prob_mean", number(row, 6));
+    summary.put("log_prob_min", number(row, 7));
+    if (output != null) {
+      Path staging = new Path(output.getParent(), "." + output.getName() + ".tmp-" + UUID.randomUUID());
+      try (OutputStream out = fs.create(staging, false)) {
+        Json.MAPPER.writeValue(out, summary);
+      }
+      if (fs.exists(output)) {
+        fs.delete(output, false);
+      }
+      if (!fs.rename(staging, output)) {
+        fs.delete(staging, false);
+        throw new IOException("Cannot write " + output + ": renaming " + staging + " into place failed");
+      }
+    }
+    return summary;
+  }
+
+  private static double number(Row row, int index) {
+    return row.isNullAt(index) ? Double.NaN : ((Number) row.get(index)).doubleValue();
+  }
+}

@@ -1,0 +1,280 @@
+package dev.sparkvae.jobs.api;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.input_file_name;
+
+import dev.sparkvae.data.FeatureValidator;
+import dev.sparkvae.jobs.spark.RowScoring;
+import dev.sparkvae.model.ModelArtifact;
+import dev.sparkvae.model.ModelInfo;
+import dev.sparkvae.model.engine.EncoderEngines;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.ml.Transformer;
+import org.apache.spark.ml.param.DoubleParam;
+import org.apache.spark.ml.param.IntParam;
+import org.apache.spark.ml.param.Param;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.param.StringArrayParam;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * A trained VAE as a Spark ML {@link Transformer}: appends its outputs to any {@code Dataset<Row>} with an id column
+ * and a numeric array feature column, so it composes with users' own Spark code.
+ *
+ * <pre>{@code
+ * VaeTransformer vae = VaeTransformer.load(spark, "hdfs:///models/fmnist");
+ * Dataset<Row> encoded = vae.setOutputCols("z_mean", "z_log_var").transform(df);
+ * }</pre>
+ *
+ * <p>Params (defaults): {@code idCol} ("id", any integer type), {@code featuresCol} ("features", array of numbers),
+ * {@code outputCols} (z_mean, z_log_var; any of {@link RowScoring#OUTPUTS}), {@code batchSize} (1024 rows per
+ * forward pass), {@code samples} (16 importance samples for log_prob and negative_elbo), {@code anomalyThreshold}
+ * (the model's recorded threshold, NaN when none), {@code engine} and {@code engineThreads} (onnxruntime, 1 native
+ * thread per task: computes z_mean and z_log_var when they are the only outputs). Rows are validated against the model's feature schema; a bad
+ * row fails the job naming file, id and rule. Danger: the model's bytes are broadcast at every transform.
+ */
+public final class VaeTransformer extends Transformer {
+  private static final long serialVersionUID = 1L;
+  private static final String TMP_ID = "__sparkvae_id";
+  private static final String TMP_FEATURES = "__sparkvae_features";
+  private static final String TMP_FILE = "__sparkvae_file";
+
+  private final String uid;
+  private final ModelInfo info;
+  private final byte[] modelZip;
+
+  // Spark ML finds params through public no-argument methods; they need the uid, so they are made after it.
+  private final Param<String> idCol;
+  private final Param<String> featuresCol;
+  private final StringArrayParam outputCols;
+  private final IntParam batchSize;
+  private final IntParam samples;
+  private final DoubleParam anomalyThreshold;
+  private final Param<String> engine;
+  private final IntParam engineThreads;
+
+  private VaeTransformer(String uid, ModelInfo info, byte[] modelZip) {
+    this.uid = uid;
+    this.info = info;
+    this.modelZip = modelZip;
+    idCol = new Param<>(this, "idCol", "integer id column");
+    featuresCol = new Param<>(this, "featuresCol", "array column of the features");
+    outputCols = new StringArrayParam(this, "outputCols", "outputs to append");
+    batchSize = new IntParam(this, "batchSize", "rows per forward pass");
+    samples = new IntParam(this, "samples", "importance samples for log_prob");
+    anomalyThreshold = new DoubleParam(this, "anomalyThreshold", "reconstruction error above which is_anomaly is true");
+    engine = new Param<>(this, "engine", "encoder engine for the latent outputs: onnxruntime or nd4j");
+    engineThreads = new IntParam(this, "engineThreads", "native threads of the encoder engine per task");
+    setDefault(idCol, info.featureSchema().idColumn());
+    setDefault(featuresCol, "features");
+    setDefault(outputCols, new String[] {RowScoring.Z_MEAN, RowScoring.Z_LOG_VAR});
+    setDefault(batchSize, 1024);
+    setDefault(samples, 16);
+    setDefault(anomalyThreshold, info.anomalyThreshold() == null ? Double.NaN : info.anomalyThreshold());
+    setDefault(engine, EncoderEngines.ONNXRUNTIME);
+    setDefault(engineThreads, 1);
+  }
+
+  /** Loads a model directory (any Hadoop path; checksum verified). */
+  public static VaeTransformer load(SparkSession spark, String modelDir) throws IOException {
+    Configuration hadoopConf = spark.sparkContext().hadoopConfiguration();
+    ModelArtifact artifact = ModelArtifact.load(modelDir, hadoopConf);
+    Path zip = new Path(modelDir, ModelArtifact.MODEL_ZIP);
+    try (InputStream in = zip.getFileSystem(hadoopConf).open(zip)) {
+      return new VaeTransformer("vae_" + UUID.randomUUID().toString().substring(0, 12), artifact.info(),
+          in.readAllBytes());
+    }
+  }
+
+  /** What the model records about itself. */
+  public ModelInfo info() {
+    return info;
+  }
+
+  public Param<String> idCol() {
+    return idCol;
+  }
+
+  public Param<String> featuresCol() {
+    return featuresCol;
+  }
+
+  public StringArrayParam outputCols() {
+    return outputCols;
+  }
+
+  public IntParam batchSize() {
+    return batchSize;
+  }
+
+  public IntParam samples() {
+    return samples;
+  }
+
+  public DoubleParam anomalyThreshold() {
+    return anomalyThreshold;
+  }
+
+  public Param<String> engine() {
+    return engine;
+  }
+
+  public IntParam engineThreads() {
+    return engineThreads;
+  }
+
+  /** The anomaly threshold in force (set, or the model's). */
+  public double threshold() {
+    return (Double) getOrDefault(anomalyThreshold);
+  }
+
+  public VaeTransformer setIdCol(String value) {
+    set(idCol, value);
+    return this;
+  }
+
+  public VaeTransformer setFeaturesCol(String value) {
+    set(featuresCol, value);
+    return this;
+  }
+
+  public VaeTransformer setOutputCols(String... value) {
+    set(outputCols, value);
+    return this;
+  }
+
+  public VaeTransformer setBatchSize(int value) {
+    set(batchSize, value);
+    return this;
+  }
+
+  public VaeTransformer setSamples(int value) {
+    set(samples, value);
+    return this;
+  }
+
+  /** The encoder engine ({@code onnxruntime} or {@code nd4j}) and its native threads per task. */
+  public VaeTransformer setEngine(String name, int threads) {
+    set(engine, name);
+    set(engineThreads, threads);
+    return this;
+  }
+
+  public VaeTransformer setAnomalyThreshold(double value) {
+    set(anomalyThreshold, value);
+    return this;
+  }
+
+  private String[] outputs() {
+    return getOrDefault(outputCols);
+  }
+
+  private int intParam(IntParam param) {
+    return (Integer) getOrDefault(param);
+  }
+
+  @Override
+  public String uid() {
+    return uid;
+  }
+
+  @Override
+  public StructType transformSchema(StructType schema) {
+    checkParams();
+    List<String> names = Arrays.asList(schema.fieldNames());
+    String id = getOrDefault(idCol);
+    String features = getOrDefault(featuresCol);
+    if (!names.contains(id) || !(schema.apply(id).dataType() instanceof NumericType)) {
+      throw new IllegalArgumentException("Cannot transform: idCol " + id + " must be a numeric column; columns are "
+          + names);
+    }
+    if (!names.contains(features) || !(schema.apply(features).dataType() instanceof ArrayType array
+        && array.elementType() instanceof NumericType)) {
+      throw new IllegalArgumentException("Cannot transform: featuresCol " + features
+          + " must be an array of numbers; columns are " + names);
+    }
+    StructType result = schema;
+    for (String output : outputs()) {
+      if (names.contains(output)) {
+        throw new IllegalArgumentException("Cannot transform: the input already has a column " + output);
+      }
+      result = result.add(RowScoring.field(output));
+    }
+    return result;
+  }
+
+  private void checkParams() {
+    if (intParam(batchSize) <= 0) {
+      throw new IllegalArgumentException("Cannot set batchSize to " + intParam(batchSize) + ": it must be positive");
+    }
+    if (!EncoderEngines.NAMES.contains(getOrDefault(engine)) || intParam(engineThreads) <= 0) {
+      throw new IllegalArgumentException(String.format("Cannot use encoder engine %s with %d threads: the engine "
+          + "must be one of %s and the threads positive", getOrDefault(engine), intParam(engineThreads),
+          EncoderEngines.NAMES));
+    }
+    if (intParam(samples) <= 0) {
+      throw new IllegalArgumentException("Cannot set samples to " + intParam(samples) + ": it must be positive");
+    }
+    if (Arrays.asList(outputs()).contains(RowScoring.IS_ANOMALY) && Double.isNaN(threshold())) {
+      throw new IllegalArgumentException(
+          "Cannot compute is_anomaly: the model records no anomaly threshold; set anomalyThreshold");
+    }
+  }
+
+  @Override
+  public Dataset<Row> transform(Dataset<?> dataset) {
+    StructType outputSchema = transformSchema(dataset.schema());
+    Dataset<Row> prepared = dataset.toDF()
+        .withColumn(TMP_ID, col(getOrDefault(idCol)).cast(DataTypes.LongType))
+        .withColumn(TMP_FEATURES, col(getOrDefault(featuresCol)).cast("array<float>"))
+        .withColumn(TMP_FILE, input_file_name());
+    StructType preparedSchema = prepared.schema();
+    StructType scoredSchema = preparedSchema;
+    for (String output : outputs()) {
+      scoredSchema = scoredSchema.add(RowScoring.field(output));
+    }
+    SparkSession spark = dataset.sparkSession();
+    Broadcast<byte[]> zip = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(modelZip);
+    DataType[] types = Arrays.stream(preparedSchema.fields()).map(StructField::dataType).toArray(DataType[]::new);
+    RowScoring scoring = new RowScoring(info.modelSha256(), zip,
+        new FeatureValidator(info.featureSchema().featureCount(), info.vae().distribution()),
+        info.featureSchema().featureCount(),
+        new RowScoring.InputLayout(types, preparedSchema.fieldIndex(TMP_ID), preparedSchema.fieldIndex(TMP_FEATURES),
+            getOrDefault(featuresCol), preparedSchema.fieldIndex(TMP_FILE)),
+        Arrays.asList(outputs()), intParam(batchSize), intParam(samples), threshold(), getOrDefault(engine),
+        intParam(engineThreads));
+    JavaRDD<InternalRow> rows = prepared.queryExecution().toRdd().toJavaRDD().mapPartitions(scoring);
+    Dataset<Row> scored = spark.internalCreateDataFrame(rows.rdd(), scoredSchema, false)
+        .drop(TMP_ID, TMP_FEATURES, TMP_FILE);
+    assert Arrays.equals(scored.schema().fieldNames(), outputSchema.fieldNames());
+    return scored;
+  }
+
+  @Override
+  public VaeTransformer copy(ParamMap extra) {
+    return copyValues(new VaeTransformer(uid, info, modelZip), extra);
+  }
+
+  /** The field for an output column (for callers building schemas). */
+  public static StructField outputField(String output) {
+    return RowScoring.field(output);
+  }
+}

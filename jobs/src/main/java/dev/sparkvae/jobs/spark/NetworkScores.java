@@ -1,0 +1,91 @@
+package dev.sparkvae.jobs.spark;
+
+import dev.sparkvae.model.NoiseSeeds;
+import dev.sparkvae.model.VaeModel;
+import dev.sparkvae.model.VaeScorer;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import scala.Tuple2;
+
+/**
+ * Scores of the network being trained over cached minibatches, computed on the executors from a broadcast of its
+ * configuration and parameters: the held-out negative ELBO after each epoch, and the training reconstruction
+ * errors whose quantile becomes the model's anomaly threshold.
+ */
+public final class NetworkScores {
+  private NetworkScores() {}
+
+  /**
+   * Mean negative ELBO per example (nats); NaN for no examples. Noise is seeded from {@code seed}, the partition
+   * and the batch index: the same data gives the same value.
+   */
+  public static double meanNegativeElbo(JavaRDD<DataSet> batches, MultiLayerNetwork net, long seed) {
+    Tuple2<Double, Long> total = withNetwork(batches, net, (model, partition, it) -> {
+      double sum = 0;
+      long count = 0;
+      for (int i = 0; it.hasNext(); i++) {
+        INDArray x = it.next().getFeatures();
+        Nd4j.getRandom().setSeed(NoiseSeeds.of(seed, partition, i));
+        sum += model.negativeElbo(x).sumNumber().doubleValue();
+        count += x.size(0);
+      }
+      return List.of(new Tuple2<>(sum, count));
+    }).reduce((a, b) -> new Tuple2<>(a._1() + b._1(), a._2() + b._2()));
+    return total._2() == 0 ? Double.NaN : total._1() / total._2();
+  }
+
+  /** The {@code quantile} (0..1) of the per-example reconstruction errors −log p(x|z = mean) (nats). */
+  public static double reconstructionErrorQuantile(JavaRDD<DataSet> batches, MultiLayerNetwork net,
+      double quantile) {
+    JavaRDD<Double> errors = withNetwork(batches, net, (model, partition, it) -> {
+      VaeScorer scorer = new VaeScorer(model, 0, false, 0);
+      List<Double> values = new ArrayList<>();
+      while (it.hasNext()) {
+        INDArray x = it.next().getFeatures();
+        for (float error : scorer.score(x, new long[(int) x.size(0)]).reconstructionError()) {
+          values.add((double) error);
+        }
+      }
+      return values;
+    });
+    SparkSession spark = SparkSession.builder().sparkContext(batches.context()).getOrCreate();
+    return spark.createDataset(errors.rdd(), Encoders.DOUBLE()).stat()
+        .approxQuantile("value", new double[] {quantile}, 1e-4)[0];
+  }
+
+  /** What to compute in one partition with the network rebuilt there. */
+  @FunctionalInterface
+  private interface PartitionScore<T> extends java.io.Serializable {
+    List<T> score(VaeModel model, int partition, Iterator<DataSet> batches);
+  }
+
+  private static <T> JavaRDD<T> withNetwork(JavaRDD<DataSet> batches, MultiLayerNetwork net,
+      PartitionScore<T> score) {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(batches.context());
+    Broadcast<String> conf = jsc.broadcast(net.getLayerWiseConfigurations().toJson());
+    Broadcast<INDArray> params = jsc.broadcast(net.params().dup());
+    FlatMapFunction<Iterator<DataSet>, T> function = it -> {
+      if (!it.hasNext()) {
+        return List.<T>of().iterator();
+      }
+      MultiLayerNetwork copy = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(conf.value()));
+      copy.init(params.value(), false);
+      TaskContext task = TaskContext.get();
+      return score.score(VaeModel.of(copy), task == null ? 0 : task.partitionId(), it).iterator();
+    };
+    return batches.mapPartitions(function);
+  }
+}

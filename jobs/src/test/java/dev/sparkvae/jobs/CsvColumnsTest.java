@@ -1,0 +1,52 @@
+package dev.sparkvae.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Generic input: a CSV file whose features are a list of numeric columns, real-valued (Gaussian p(x|z)). */
+class CsvColumnsTest {
+  @TempDir Path dir;
+
+  @Test
+  void trainsAndEncodesFromCsvFeatureColumns() throws Exception {
+    Path csv = dir.resolve("data.csv");
+    Random random = new Random(3);
+    List<String> lines = new ArrayList<>(List.of("row_id,f0,f1,f2,f3,kind"));
+    for (int i = 0; i < 600; i++) {
+      double a = random.nextGaussian();
+      lines.add(String.format("%d,%.5f,%.5f,%.5f,%.5f,%s", 1000 + i, a, 2 * a + 0.1 * random.nextGaussian(),
+          -a, random.nextGaussian() * 3, i % 2 == 0 ? "even" : "odd"));
+    }
+    Files.write(csv, lines);
+    String[] recipe = {"data.format=csv", "data.id-column=row_id", "data.label-column=\"\"",
+        "data.feature-columns=[f0,f1,f2,f3]", "vae.distribution=gaussian", "vae.encoder-sizes=[16]",
+        "vae.decoder-sizes=[16]", "vae.latent-size=2", "train.epochs=3", "train.batch-size-per-worker=32",
+        "train.workers=2"};
+    String model = dir.resolve("model").toString();
+
+    TrainJob.Result trained = new TrainJob(TestSpark.session(), TestSpark.settings(recipe),
+        new TrainJob.Options(csv.toString(), null, model, false)).run();
+
+    assertThat(trained.trainExamples() + trained.testExamples()).isEqualTo(600);
+    assertThat(trained.artifact().info().featureSchema().featureColumns()).containsExactly("f0", "f1", "f2", "f3");
+    assertThat(trained.artifact().info().featureSchema().idColumn()).isEqualTo("row_id");
+    assertThat(trained.metrics().get(2).testNegElbo()).isLessThan(trained.metrics().get(0).testNegElbo());
+
+    String output = dir.resolve("encoded").toString();
+    EncodeJob.Result encoded = new EncodeJob(TestSpark.session(), new EncodeJob.Options(csv.toString(), model,
+        output, List.of("kind"), 100, "csv", "onnxruntime", 1, false)).run();
+    assertThat(encoded.rows()).isEqualTo(600);
+    List<Row> rows = TestSpark.session().read().parquet(output).orderBy("id").collectAsList();
+    assertThat(rows.get(0).getLong(0)).as("ids come from row_id").isEqualTo(1000);
+    assertThat(rows.get(1).getString(3)).isEqualTo("odd");
+    assertThat(rows.get(0).getList(1)).hasSize(2);
+  }
+}

@@ -1,0 +1,106 @@
+package dev.sparkvae.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sparkvae.jobs.spark.ScoringInput;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ReconstructJobTest {
+  @TempDir Path dir;
+
+  private String input() {
+    String path = dir.resolve("input").toString();
+    TestSpark.session().read().parquet(TestSpark.SAMPLE.resolve("test").toString()).repartition(4)
+        .write().parquet(path);
+    return path;
+  }
+
+  private ReconstructJob.Options options(String input, String model, String output, Double threshold) {
+    return new ReconstructJob.Options(input, model, output, List.of("label"), 8, true, threshold, 64, "parquet",
+        false);
+  }
+
+  private static Map<Long, Float> logProbById(List<Row> rows) {
+    Map<Long, Float> byId = new HashMap<>();
+    rows.forEach(r -> byId.put(r.getLong(r.fieldIndex("id")), r.getFloat(r.fieldIndex("log_prob"))));
+    return byId;
+  }
+
+  @Test
+  void scoresEveryRowAndFlagsAnomaliesAgainstTheModelsThreshold() throws Exception {
+    String model = dir.resolve("model").toString();
+    TestModels.write(model, 784, 540.0);
+    String input = input();
+    String output = dir.resolve("out").toString();
+
+    ReconstructJob.Result result = new ReconstructJob(TestSpark.session(), options(input, model, output, null)).run();
+
+    assertThat(result.rows()).isEqualTo(500);
+    assertThat(result.threshold()).as("the threshold recorded in model.json").isEqualTo(540.0);
+    Dataset<Row> scored = TestSpark.session().read().parquet(output);
+    assertThat(scored.columns()).containsExactly("id", "reconstruction_error", "log_prob", "reconstruction",
+        "is_anomaly", "label");
+    List<Row> rows = scored.collectAsList();
+    assertThat(rows.stream().map(r -> r.getLong(0)).distinct().count()).as("ids unique").isEqualTo(500);
+    List<Float> errors = new java.util.ArrayList<>();
+    for (Row row : rows) {
+      float error = row.getFloat(1);
+      float logProb = row.getFloat(2);
+      assertThat(error).isPositive().isFinite();
+      assertThat(logProb).isNegative().isFinite();
+      List<Float> reconstruction = row.getList(3);
+      assertThat(reconstruction).hasSize(784).allSatisfy(p -> assertThat(p).isBetween(0f, 1f));
+      assertThat(row.getBoolean(4)).as("is_anomaly of id %d", row.getLong(0)).isEqualTo(error > 540.0);
+      errors.add(error);
+    }
+
+    double median = errors.stream().sorted().toList().get(250);
+    String split = dir.resolve("split").toString();
+    ReconstructJob.Result overridden = new ReconstructJob(TestSpark.session(), options(input, model, split, median))
+        .run();
+    assertThat(overridden.threshold()).isEqualTo(median);
+    List<Row> flagged = TestSpark.session().read().parquet(split).collectAsList();
+    assertThat(flagged).allSatisfy(r -> assertThat(r.getBoolean(4)).isEqualTo(r.getFloat(1) > median));
+    assertThat(flagged.stream().filter(r -> r.getBoolean(4)).count()).as("half above the median").isBetween(240L,
+        250L);
+  }
+
+  @Test
+  void logProbIsIdenticalAcrossRunsAndAcrossARetriedTask() throws Exception {
+    String model = dir.resolve("model").toString();
+    TestModels.write(model, 784, 540.0);
+    String input = input();
+    new ReconstructJob(TestSpark.session(), options(input, model, dir.resolve("a").toString(), null)).run();
+    new ReconstructJob(TestSpark.session(), options(input, model, dir.resolve("b").toString(), null)).run();
+    Map<Long, Float> first = logProbById(TestSpark.session().read().parquet(dir.resolve("a").toString())
+        .collectAsList());
+    Map<Long, Float> second = logProbById(TestSpark.session().read().parquet(dir.resolve("b").toString())
+        .collectAsList());
+    assertThat(second).as("a re-run writes the same values").isEqualTo(first);
+
+    ScoringInput scoring = ScoringInput.open(TestSpark.session(), model, input, "parquet", List.of());
+    Dataset<Row> frame = scoring.frame();
+    MapPartitionsFunction<Row, Row> failFirstAttempt = rows -> {
+      TaskContext task = TaskContext.get();
+      if (task.attemptNumber() == 0 && task.partitionId() < 2) {
+        throw new IllegalStateException("injected failure of the first attempt of partition " + task.partitionId());
+      }
+      return rows;
+    };
+    Dataset<Row> flaky = frame.mapPartitions(failFirstAttempt, Encoders.row(frame.schema()));
+    List<Row> retried = scoring.transformer().setOutputCols("log_prob").setSamples(8).setBatchSize(64)
+        .transform(flaky).select("id", "log_prob").collectAsList();
+    assertThat(retried).hasSize(500);
+    assertThat(logProbById(retried)).as("a retried task writes the same values").isEqualTo(first);
+  }
+}

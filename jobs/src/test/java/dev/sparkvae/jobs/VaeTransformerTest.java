@@ -1,0 +1,56 @@
+package dev.sparkvae.jobs;
+
+import static org.apache.spark.sql.functions.col;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.sparkvae.jobs.api.VaeTransformer;
+import java.nio.file.Path;
+import org.apache.spark.ml.Pipeline;
+import org.apache.spark.ml.PipelineStage;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class VaeTransformerTest {
+  @TempDir Path dir;
+
+  @Test
+  void appendsOutputsToAnyDataFrameAndKeepsItsColumns() throws Exception {
+    String model = dir.resolve("model").toString();
+    TestModels.write(model, 784, 540.0);
+    Dataset<Row> users = TestSpark.session().read().parquet(TestSpark.SAMPLE.resolve("test").toString())
+        .withColumnRenamed("id", "image_id")
+        .withColumn("pixels", col("features").cast("array<double>"))
+        .drop("features")
+        .withColumn("note", col("label").multiply(2));
+
+    VaeTransformer vae = VaeTransformer.load(TestSpark.session(), model).setIdCol("image_id")
+        .setFeaturesCol("pixels").setOutputCols("z_mean", "reconstruction_error", "is_anomaly");
+    Dataset<Row> out = new Pipeline().setStages(new PipelineStage[] {vae}).fit(users).transform(users);
+
+    assertThat(out.columns()).containsExactly("image_id", "label", "pixels", "note", "z_mean",
+        "reconstruction_error", "is_anomaly");
+    assertThat(out.count()).isEqualTo(500);
+    Row first = out.orderBy("image_id").first();
+    assertThat(first.getList(first.fieldIndex("z_mean"))).hasSize(8);
+    assertThat(vae.info().anomalyThreshold()).isEqualTo(540.0);
+  }
+
+  @Test
+  void rejectsColumnsItCannotUse() throws Exception {
+    String model = dir.resolve("model").toString();
+    TestModels.write(model, 784, 540.0);
+    Dataset<Row> data = TestSpark.session().read().parquet(TestSpark.SAMPLE.resolve("test").toString());
+    VaeTransformer vae = VaeTransformer.load(TestSpark.session(), model);
+    assertThatThrownBy(() -> vae.setFeaturesCol("label").transform(data))
+        .hasMessage("Cannot transform: featuresCol label must be an array of numbers; columns are [id, label, "
+            + "features]");
+    assertThatThrownBy(() -> vae.setFeaturesCol("features").setOutputCols("z_mean", "label").transform(data))
+        .hasMessage("Cannot transform: the input already has a column label");
+    assertThatThrownBy(() -> vae.setOutputCols("z_median").transform(data))
+        .hasMessage("Unknown output z_median; known outputs: [z_mean, z_log_var, reconstruction_error, log_prob, "
+            + "negative_elbo, reconstruction, is_anomaly]");
+  }
+}
