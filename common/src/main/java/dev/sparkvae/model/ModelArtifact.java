@@ -64,6 +64,21 @@ public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<Epoc
    * @throws IOException naming the directory and the problem: missing, unreadable model.json, checksum mismatch
    */
   public static ModelArtifact load(String dir, Configuration hadoopConf) throws IOException {
+    Verified files = readVerified(dir, hadoopConf);
+    MultiLayerNetwork network = ModelSerializer.restoreMultiLayerNetwork(
+        new java.io.ByteArrayInputStream(files.modelZip()), true);
+    return new ModelArtifact(files.info(), network, files.metrics());
+  }
+
+  /** The files of a model directory, read once and verified, without restoring the network. */
+  public record Verified(ModelInfo info, List<EpochMetrics> metrics, byte[] modelZip) {}
+
+  /**
+   * Reads model.json, metrics.json and the bytes of model.zip, and checks the zip against its recorded sha256.
+   *
+   * @throws IOException naming the directory and the problem: missing, unreadable model.json, checksum mismatch
+   */
+  public static Verified readVerified(String dir, Configuration hadoopConf) throws IOException {
     Path root = new Path(dir);
     FileSystem fs = root.getFileSystem(hadoopConf);
     if (!fs.isDirectory(root)) {
@@ -87,23 +102,19 @@ public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<Epoc
       }
     }
     MessageDigest digest = sha256Digest();
-    MultiLayerNetwork network;
+    byte[] bytes;
     try (InputStream in = new DigestInputStream(fs.open(new Path(root, MODEL_ZIP)), digest)) {
-      byte[] bytes;
-      try {
-        bytes = in.readAllBytes();
-      } catch (ChecksumException e) {
-        throw new IOException("Cannot load model from " + dir + ": model.zip is corrupt (" + e.getMessage() + ")", e);
-      }
-      String actual = HexFormat.of().formatHex(digest.digest());
-      if (!actual.equals(info.modelSha256())) {
-        throw new IOException(String.format(
-            "Cannot load model from %s: model.zip has sha256 %s but model.json records %s (corrupt or replaced)",
-            dir, actual, info.modelSha256()));
-      }
-      network = ModelSerializer.restoreMultiLayerNetwork(new java.io.ByteArrayInputStream(bytes), true);
+      bytes = in.readAllBytes();
+    } catch (ChecksumException e) {
+      throw new IOException("Cannot load model from " + dir + ": model.zip is corrupt (" + e.getMessage() + ")", e);
     }
-    return new ModelArtifact(info, network, metrics);
+    String actual = HexFormat.of().formatHex(digest.digest());
+    if (!actual.equals(info.modelSha256())) {
+      throw new IOException(String.format(
+          "Cannot load model from %s: model.zip has sha256 %s but model.json records %s (corrupt or replaced)",
+          dir, actual, info.modelSha256()));
+    }
+    return new Verified(info, metrics, bytes);
   }
 
   private static void writeJson(FileSystem fs, Path file, Object value) throws IOException {

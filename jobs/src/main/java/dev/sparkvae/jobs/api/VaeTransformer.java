@@ -9,12 +9,10 @@ import dev.sparkvae.model.ModelArtifact;
 import dev.sparkvae.model.ModelInfo;
 import dev.sparkvae.model.engine.EncoderEngines;
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.Transformer;
@@ -95,14 +93,11 @@ public final class VaeTransformer extends Transformer {
 
   /** Loads a model directory (any Hadoop path; checksum verified). */
   public static VaeTransformer load(SparkSession spark, String modelDir) throws IOException {
-    Configuration hadoopConf = spark.sparkContext().hadoopConfiguration();
-    ModelArtifact artifact = ModelArtifact.load(modelDir, hadoopConf);
-    Path zip = new Path(modelDir, ModelArtifact.MODEL_ZIP);
-    try (InputStream in = zip.getFileSystem(hadoopConf).open(zip)) {
-      return new VaeTransformer("vae_" + UUID.randomUUID().toString().substring(0, 12), artifact.info(),
-          in.readAllBytes());
-    }
+    ModelArtifact.Verified files = ModelArtifact.readVerified(modelDir, spark.sparkContext().hadoopConfiguration());
+    return new VaeTransformer("vae_" + UUID.randomUUID().toString().substring(0, 12), files.info(),
+        files.modelZip());
   }
+
 
   /** What the model records about itself. */
   public ModelInfo info() {
