@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Encode end to end (issue 3, figures 2 and 3): our encode job on local[2] with each encoder engine, Parquet in and
 # out, beside dl4j-spark's feedForwardWithKey on the same data and, in the same run, the compute-only rate of our
-# ONNX Runtime engine. Needs the build (./mvnw -q -B install -DskipTests) and the Debian package
+# ONNX Runtime engine. Needs the build (./mvnw -q -B package -DskipTests) and the Debian package
 # dataset-fashion-mnist (imported here on first use). Keep the machine otherwise idle; it takes a few minutes.
 # Usage: bench/encode-e2e.sh [WORKDIR] [REPEATS]   (default WORKDIR: target/bench-encode, REPEATS: 3)
 set -euo pipefail
@@ -10,7 +10,7 @@ WORK="${1:-$ROOT/target/bench-encode}"
 REPEATS="${2:-3}"
 FM=/usr/share/datasets/fashion-mnist
 CLASSPATH_FILE="$ROOT/bench/target/bench-classpath.txt"
-[[ -f "$CLASSPATH_FILE" ]] || { echo "encode-e2e.sh: not built yet; run: (cd $ROOT && ./mvnw -q -B install -DskipTests)" >&2; exit 2; }
+[[ -f "$CLASSPATH_FILE" ]] || { echo "encode-e2e.sh: not built yet; run: (cd $ROOT && ./mvnw -q -B package -DskipTests)" >&2; exit 2; }
 mkdir -p "$WORK"
 [[ -d "$WORK/train" ]] || "$ROOT/submit-scripts/sparkvae.sh" import --images "$FM/train-images-idx3-ubyte.gz" \
   --labels "$FM/train-labels-idx1-ubyte.gz" --output "$WORK/train" --partitions 4

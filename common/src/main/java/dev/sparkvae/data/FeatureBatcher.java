@@ -22,7 +22,20 @@ public final class FeatureBatcher {
 
   /** Appends one row of {@code featureCount} values; true when the batch is full. */
   public boolean add(float[] values) {
-    System.arraycopy(values, 0, buffer, rows * featureCount, featureCount);
+    System.arraycopy(values, 0, buffer, nextOffset(), featureCount);
+    return commit();
+  }
+
+  /**
+   * Where the next row starts in {@link #buffer()}: write {@code featureCount} values there, then {@link #commit()}
+   * them (or write over them with the next row, to drop it).
+   */
+  public int nextOffset() {
+    return rows * featureCount;
+  }
+
+  /** Adds the row written at {@link #nextOffset()}; true when the batch is full. */
+  public boolean commit() {
     return ++rows == batchSize;
   }
 

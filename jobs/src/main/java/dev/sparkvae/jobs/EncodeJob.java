@@ -55,6 +55,8 @@ public final class EncodeJob {
   public Result run() throws IOException {
     AtomicDirectory.checkWritable(options.output(), options.overwrite(), spark.sparkContext().hadoopConfiguration());
     ScoringInput input = ScoringInput.open(spark, options.model(), options.input(), options.format(), options.keep());
+    List<String> kept = new ArrayList<>(List.of(FeatureFrames.ID));
+    kept.addAll(options.keep());
     List<Column> columns = new ArrayList<>(List.of(col(FeatureFrames.ID), col(RowScoring.Z_MEAN),
         col(RowScoring.Z_LOG_VAR)));
     options.keep().forEach(name -> columns.add(col(name)));
@@ -63,7 +65,7 @@ public final class EncodeJob {
         .setOutputCols(RowScoring.Z_MEAN, RowScoring.Z_LOG_VAR)
         .setBatchSize(options.batchSize())
         .setEngine(options.engine(), options.threads())
-        .transform(input.frame())
+        .transformKeeping(input.frame(), kept.toArray(new String[0]))
         .select(columns.toArray(new Column[0])), options.output());
     int latentSize = input.transformer().info().vae().latentSize();
     LOG.info("encode: wrote {} rows of latent size {} to {}", rows, latentSize, options.output());

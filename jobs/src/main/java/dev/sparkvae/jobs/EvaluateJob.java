@@ -62,7 +62,7 @@ public final class EvaluateJob {
         .setOutputCols(RowScoring.RECONSTRUCTION_ERROR, RowScoring.LOG_PROB, RowScoring.NEGATIVE_ELBO)
         .setSamples(options.samples())
         .setBatchSize(options.batchSize())
-        .transform(input.frame())
+        .transformKeeping(input.frame())
         .agg(summaries.get(0), summaries.subList(1, summaries.size()).toArray(new Column[0]))
         .first();
     ObjectNode summary = Json.MAPPER.createObjectNode();

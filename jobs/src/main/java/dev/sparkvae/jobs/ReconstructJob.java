@@ -59,6 +59,8 @@ public final class ReconstructJob {
       outputs.add(RowScoring.RECONSTRUCTION);
     }
     outputs.add(RowScoring.IS_ANOMALY);
+    List<String> kept = new ArrayList<>(List.of(FeatureFrames.ID));
+    kept.addAll(options.keep());
     List<Column> columns = new ArrayList<>(List.of(col(FeatureFrames.ID)));
     outputs.forEach(name -> columns.add(col(name)));
     options.keep().forEach(name -> columns.add(col(name)));
@@ -67,7 +69,7 @@ public final class ReconstructJob {
         .setOutputCols(outputs.toArray(new String[0]))
         .setSamples(options.samples())
         .setBatchSize(options.batchSize())
-        .transform(input.frame())
+        .transformKeeping(input.frame(), kept.toArray(new String[0]))
         .select(columns.toArray(new Column[0])), options.output());
     double threshold = transformer.threshold();
     LOG.info("reconstruct: wrote {} rows to {} (anomaly threshold {})", rows, options.output(), threshold);

@@ -93,6 +93,49 @@ class EncodeJobTest {
     return Nd4j.create(array).castTo(DataType.FLOAT);
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"nan", "null element", "short", "outside support"})
+  void aBadRowFailsTheJobNamingItsFileIdColumnAndRuleAndWritesNothing(String badness) throws Exception {
+    String model = dir.resolve("model").toString();
+    TestModels.write(model, 784, 500);
+    String input = input(3);
+    float[] values = new float[784];
+    values[3] = 0.5f;
+    Float[] boxed = new Float[784];
+    for (int i = 0; i < boxed.length; i++) {
+      boxed[i] = values[i];
+    }
+    String problem = switch (badness) {
+      case "nan" -> {
+        boxed[7] = Float.NaN;
+        yield "value NaN at index 7 is not a finite number";
+      }
+      case "null element" -> {
+        boxed[9] = null;
+        yield "value null at index 9";
+      }
+      case "short" -> {
+        boxed = java.util.Arrays.copyOf(boxed, 780);
+        yield "has 780 features, expected 784";
+      }
+      default -> {
+        boxed[5] = 1.5f;
+        yield "value 1.5 at index 5 is outside [0, 1], the support of the Bernoulli distribution";
+      }
+    };
+    TestSpark.session().createDataFrame(List.of(org.apache.spark.sql.RowFactory.create(9999L, 1, boxed)),
+            TestSpark.session().read().parquet(input).schema())
+        .write().mode("append").parquet(input);
+    String file = TestSpark.session().read().parquet(input).where("id = 9999")
+        .select(org.apache.spark.sql.functions.input_file_name()).first().getString(0);
+    String output = dir.resolve("out").toString();
+
+    assertThatThrownBy(() -> new EncodeJob(TestSpark.session(), options(input, model, output)).run())
+        .satisfies(e -> assertThat(Cli.reason(e))
+            .isEqualTo("Bad row in " + file + ": id=9999, column features: " + problem));
+    assertThat(dir.resolve("out")).doesNotExist();
+  }
+
   @Test
   void aSchemaMismatchFailsBeforeAnyWorkAndWritesNothing() throws Exception {
     String model = dir.resolve("model").toString();

@@ -39,6 +39,24 @@ class VaeTransformerTest {
   }
 
   @Test
+  void transformKeepingGivesTheSameRowsAsTransformThenSelect() throws Exception {
+    String model = dir.resolve("model").toString();
+    TestModels.write(model, 784, 540.0);
+    Dataset<Row> data = TestSpark.session().read().parquet(TestSpark.SAMPLE.resolve("test").toString());
+    VaeTransformer vae = VaeTransformer.load(TestSpark.session(), model)
+        .setOutputCols("z_mean", "z_log_var", "reconstruction_error");
+
+    Dataset<Row> kept = vae.transformKeeping(data, "label", "id");
+
+    assertThat(kept.columns()).containsExactly("label", "id", "z_mean", "z_log_var", "reconstruction_error");
+    assertThat(kept.orderBy("id").collectAsList()).as("same rows as transform then select")
+        .isEqualTo(vae.transform(data).select("label", "id", "z_mean", "z_log_var", "reconstruction_error")
+            .orderBy("id").collectAsList());
+    assertThatThrownBy(() -> vae.transformKeeping(data, "labels"))
+        .hasMessage("Cannot keep column labels: the input has no such column; columns are [id, label, features]");
+  }
+
+  @Test
   void rejectsColumnsItCannotUse() throws Exception {
     String model = dir.resolve("model").toString();
     TestModels.write(model, 784, 540.0);

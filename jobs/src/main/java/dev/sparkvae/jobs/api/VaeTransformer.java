@@ -1,7 +1,6 @@
 package dev.sparkvae.jobs.api;
 
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.input_file_name;
 
 import dev.sparkvae.data.FeatureValidator;
 import dev.sparkvae.jobs.spark.RowScoring;
@@ -10,9 +9,12 @@ import dev.sparkvae.model.ModelInfo;
 import dev.sparkvae.model.engine.EncoderEngines;
 import java.io.IOException;
 import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.Transformer;
@@ -21,13 +23,14 @@ import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.StringArrayParam;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.sql.catalyst.InternalRow;
-import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructField;
@@ -53,7 +56,7 @@ public final class VaeTransformer extends Transformer {
   private static final long serialVersionUID = 1L;
   private static final String TMP_ID = "__sparkvae_id";
   private static final String TMP_FEATURES = "__sparkvae_features";
-  private static final String TMP_FILE = "__sparkvae_file";
+  private static final ArrayType FLOAT_ARRAY = DataTypes.createArrayType(DataTypes.FloatType);
 
   private final String uid;
   private final ModelInfo info;
@@ -234,15 +237,52 @@ public final class VaeTransformer extends Transformer {
     }
   }
 
+  /** The input with the outputs appended (all input columns kept). */
   @Override
   public Dataset<Row> transform(Dataset<?> dataset) {
-    StructType outputSchema = transformSchema(dataset.schema());
-    Dataset<Row> prepared = dataset.toDF()
-        .withColumn(TMP_ID, col(getOrDefault(idCol)).cast(DataTypes.LongType))
-        .withColumn(TMP_FEATURES, col(getOrDefault(featuresCol)).cast("array<float>"))
-        .withColumn(TMP_FILE, input_file_name());
+    return transformKeeping(dataset, dataset.columns());
+  }
+
+  /**
+   * The named input columns followed by the outputs: what {@code transform(dataset).select(keep..., outputs...)}
+   * gives, but faster when the features are not kept, because Spark cannot prune columns through the model and
+   * would otherwise carry the wide feature arrays through it.
+   *
+   * @throws IllegalArgumentException when a kept column does not exist, or as {@link #transformSchema}
+   */
+  public Dataset<Row> transformKeeping(Dataset<?> dataset, String... keep) {
+    transformSchema(dataset.schema());
+    List<String> names = Arrays.asList(dataset.columns());
+    for (String name : keep) {
+      if (!names.contains(name)) {
+        throw new IllegalArgumentException("Cannot keep column " + name + ": the input has no such column; columns "
+            + "are " + names);
+      }
+    }
+    // The model reads the id as a long and the features as floats: cast into extra columns only when needed.
+    Dataset<Row> prepared = dataset.toDF();
+    String id = getOrDefault(idCol);
+    if (!prepared.schema().apply(id).dataType().equals(DataTypes.LongType)) {
+      prepared = prepared.withColumn(TMP_ID, col(id).cast(DataTypes.LongType));
+      id = TMP_ID;
+    }
+    String features = getOrDefault(featuresCol);
+    if (!prepared.schema().apply(features).dataType().sameType(FLOAT_ARRAY)) {
+      prepared = prepared.withColumn(TMP_FEATURES, col(features).cast(FLOAT_ARRAY));
+      features = TMP_FEATURES;
+    }
+    // Read only what is needed, so that the scan prunes the rest.
+    Set<String> needed = new LinkedHashSet<>(Arrays.asList(keep));
+    needed.add(id);
+    needed.add(features);
+    prepared = prepared.select(needed.stream().map(functions::col).toArray(Column[]::new));
     StructType preparedSchema = prepared.schema();
-    StructType scoredSchema = preparedSchema;
+    StructType scoredSchema = new StructType();
+    int[] carried = new int[keep.length];
+    for (int c = 0; c < keep.length; c++) {
+      carried[c] = preparedSchema.fieldIndex(keep[c]);
+      scoredSchema = scoredSchema.add(preparedSchema.fields()[carried[c]]);
+    }
     for (String output : outputs()) {
       scoredSchema = scoredSchema.add(RowScoring.field(output));
     }
@@ -252,15 +292,12 @@ public final class VaeTransformer extends Transformer {
     RowScoring scoring = new RowScoring(info.modelSha256(), zip,
         new FeatureValidator(info.featureSchema().featureCount(), info.vae().distribution()),
         info.featureSchema().featureCount(),
-        new RowScoring.InputLayout(types, preparedSchema.fieldIndex(TMP_ID), preparedSchema.fieldIndex(TMP_FEATURES),
-            getOrDefault(featuresCol), preparedSchema.fieldIndex(TMP_FILE)),
-        Arrays.asList(outputs()), intParam(batchSize), intParam(samples), threshold(), getOrDefault(engine),
-        intParam(engineThreads));
+        new RowScoring.InputLayout(types, preparedSchema.fieldIndex(id), preparedSchema.fieldIndex(features),
+            getOrDefault(featuresCol), carried),
+        new RowScoring.Request(Arrays.asList(outputs()), intParam(batchSize), intParam(samples), threshold(),
+            getOrDefault(engine), intParam(engineThreads)));
     JavaRDD<InternalRow> rows = prepared.queryExecution().toRdd().toJavaRDD().mapPartitions(scoring);
-    Dataset<Row> scored = spark.internalCreateDataFrame(rows.rdd(), scoredSchema, false)
-        .drop(TMP_ID, TMP_FEATURES, TMP_FILE);
-    assert Arrays.equals(scored.schema().fieldNames(), outputSchema.fieldNames());
-    return scored;
+    return spark.internalCreateDataFrame(rows.rdd(), scoredSchema, false);
   }
 
   @Override
