@@ -3,6 +3,8 @@ package dev.sparkvae.jobs;
 import dev.sparkvae.config.InvalidSettingException;
 import dev.sparkvae.config.Settings;
 import dev.sparkvae.data.BadRowException;
+import dev.sparkvae.data.BadRowPolicy;
+import dev.sparkvae.data.RowCounts;
 import dev.sparkvae.jobs.spark.SparkSessions;
 import dev.sparkvae.model.engine.EncoderEngines;
 import dev.sparkvae.train.TrainingDivergedException;
@@ -11,6 +13,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
@@ -52,6 +55,7 @@ public final class Cli implements Callable<Integer> {
     Cli cli = new Cli();
     cli.out = out;
     return new CommandLine(cli)
+        .setCaseInsensitiveEnumValuesAllowed(true)
         .setOut(out)
         .setErr(err)
         .setExecutionExceptionHandler((e, line, parsed) -> {
@@ -197,6 +201,16 @@ public final class Cli implements Callable<Integer> {
 
     @Option(names = "--overwrite", description = "Replace an existing output.")
     boolean overwrite;
+
+    @Option(names = "--on-bad-rows", defaultValue = "fail", paramLabel = "MODE",
+        description = "A row that fails validation: fail (the default: stop, naming file, row id, column and rule), "
+            + "skip (leave it out, counted) or quarantine (leave it out and write it with its reason under the "
+            + "output's _quarantine/).")
+    BadRowPolicy onBadRows;
+
+    @Option(names = "--ignore-corrupt-files",
+        description = "Leave out input Parquet files that cannot be read (reported) instead of failing.")
+    boolean ignoreCorruptFiles;
   }
 
   /** Options of the jobs that write one output row per input row. */
@@ -229,6 +243,20 @@ public final class Cli implements Callable<Integer> {
 
     /** Runs the job with validated settings; returns the line to print. */
     abstract String run(SparkSession spark, Settings settings) throws Exception;
+
+    /** The counts and skipped files of a run, when there is anything to say beyond the rows written. */
+    static String describe(RowCounts counts, Map<String, String> corruptFiles) {
+      StringBuilder line = new StringBuilder();
+      if (counts.read() != counts.written()) {
+        line.append(String.format("%n%d rows read, %d written, %d skipped, %d quarantined", counts.read(),
+            counts.written(), counts.skipped(), counts.quarantined()));
+      }
+      if (!corruptFiles.isEmpty()) {
+        line.append(String.format("%n%d corrupt input files skipped: %s", corruptFiles.size(),
+            String.join(", ", corruptFiles.keySet())));
+      }
+      return line.toString();
+    }
   }
 
   @Command(name = "encode", mixinStandardHelpOptions = true,
@@ -242,11 +270,12 @@ public final class Cli implements Callable<Integer> {
 
     @Override
     String run(SparkSession spark, Settings settings) throws Exception {
-      EncodeJob.Result result = new EncodeJob(spark, new EncodeJob.Options(scoring.input, scoring.model, rows.output, rows.keep,
-          batchSize, settings.string("data.format"), settings.string("inference.engine"),
-          settings.positiveInt("inference.threads"), scoring.overwrite)).run();
-      return String.format("Encoded %d rows to %s (z_mean and z_log_var of size %d)", result.rows(),
-          result.output(), result.latentSize());
+      EncodeJob.Result result = new EncodeJob(spark, new EncodeJob.Options(scoring.input, scoring.model,
+          rows.output, rows.keep, batchSize, settings.string("data.format"), settings.string("inference.engine"),
+          settings.positiveInt("inference.threads"), scoring.overwrite, scoring.onBadRows,
+          scoring.ignoreCorruptFiles)).run();
+      return String.format("Encoded %d rows to %s (z_mean and z_log_var of size %d)%s", result.rows(),
+          result.output(), result.latentSize(), describe(result.counts(), result.corruptFiles()));
     }
   }
 
@@ -274,9 +303,9 @@ public final class Cli implements Callable<Integer> {
     String run(SparkSession spark, Settings settings) throws Exception {
       ReconstructJob.Result result = new ReconstructJob(spark, new ReconstructJob.Options(scoring.input,
           scoring.model, rows.output, rows.keep, samples, withReconstruction, threshold, batchSize,
-          settings.string("data.format"), scoring.overwrite)).run();
-      return String.format("Scored %d rows to %s (anomaly threshold %.3f nats)", result.rows(), result.output(),
-          result.threshold());
+          settings.string("data.format"), scoring.overwrite, scoring.onBadRows, scoring.ignoreCorruptFiles)).run();
+      return String.format("Scored %d rows to %s (anomaly threshold %.3f nats)%s", result.rows(), result.output(),
+          result.threshold(), describe(result.counts(), result.corruptFiles()));
     }
   }
 
@@ -297,7 +326,8 @@ public final class Cli implements Callable<Integer> {
     @Override
     String run(SparkSession spark, Settings settings) throws Exception {
       return new EvaluateJob(spark, new EvaluateJob.Options(scoring.input, scoring.model, output, samples, batchSize,
-          settings.string("data.format"), scoring.overwrite)).run().toPrettyString();
+          settings.string("data.format"), scoring.overwrite, scoring.onBadRows, scoring.ignoreCorruptFiles)).run()
+          .toPrettyString();
     }
   }
 

@@ -2,13 +2,17 @@ package dev.sparkvae.jobs;
 
 import static org.apache.spark.sql.functions.col;
 
+import dev.sparkvae.data.BadRowPolicy;
+import dev.sparkvae.data.RowCounts;
 import dev.sparkvae.io.AtomicDirectory;
 import dev.sparkvae.jobs.spark.FeatureFrames;
+import dev.sparkvae.jobs.spark.RowCounters;
 import dev.sparkvae.jobs.spark.RowScoring;
 import dev.sparkvae.jobs.spark.ScoringInput;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
@@ -37,12 +41,23 @@ public final class EncodeJob {
    * @param engine encoder engine: onnxruntime | nd4j
    * @param threads native threads of the engine per task
    * @param overwrite replace an existing output
+   * @param onBadRows what to do with a row that fails validation
+   * @param ignoreCorruptFiles leave corrupt Parquet files out (reported) instead of failing
    */
   public record Options(String input, String model, String output, List<String> keep, int batchSize, String format,
-      String engine, int threads, boolean overwrite) {}
+      String engine, int threads, boolean overwrite, BadRowPolicy onBadRows, boolean ignoreCorruptFiles) {}
 
-  /** What was written. */
-  public record Result(String output, long rows, int latentSize) {}
+  /**
+   * What was written.
+   *
+   * @param corruptFiles input files left out as corrupt, with the reason
+   */
+  public record Result(String output, RowCounts counts, int latentSize, Map<String, String> corruptFiles) {
+    /** Rows written. */
+    public long rows() {
+      return counts.written();
+    }
+  }
 
   private final SparkSession spark;
   private final Options options;
@@ -54,21 +69,25 @@ public final class EncodeJob {
 
   public Result run() throws IOException {
     AtomicDirectory.checkWritable(options.output(), options.overwrite(), spark.sparkContext().hadoopConfiguration());
-    ScoringInput input = ScoringInput.open(spark, options.model(), options.input(), options.format(), options.keep());
+    ScoringInput input = ScoringInput.open(spark, options.model(), options.input(), options.format(), options.keep(),
+        options.ignoreCorruptFiles());
+    RowCounters counters = RowCounters.register(spark.sparkContext(), "encode");
     List<String> kept = new ArrayList<>(List.of(FeatureFrames.ID));
     kept.addAll(options.keep());
     List<Column> columns = new ArrayList<>(List.of(col(FeatureFrames.ID), col(RowScoring.Z_MEAN),
         col(RowScoring.Z_LOG_VAR)));
     options.keep().forEach(name -> columns.add(col(name)));
     spark.sparkContext().setJobDescription("encode: " + options.input() + " to " + options.output());
-    long rows = ScoringInput.writeParquet(spark, input.transformer()
+    RowCounts counts = input.writeParquet(spark, input.transformer()
         .setOutputCols(RowScoring.Z_MEAN, RowScoring.Z_LOG_VAR)
         .setBatchSize(options.batchSize())
         .setEngine(options.engine(), options.threads())
-        .transformKeeping(input.frame(), kept.toArray(new String[0]))
-        .select(columns.toArray(new Column[0])), options.output());
+        .setSkipBadRows(options.onBadRows() != BadRowPolicy.FAIL)
+        .transformKeeping(input.frame(), counters, kept.toArray(new String[0]))
+        .select(columns.toArray(new Column[0])), counters, options.onBadRows(), options.output());
     int latentSize = input.transformer().info().vae().latentSize();
-    LOG.info("encode: wrote {} rows of latent size {} to {}", rows, latentSize, options.output());
-    return new Result(options.output(), rows, latentSize);
+    LOG.info("encode: wrote {} rows of latent size {} to {} ({})", counts.written(), latentSize, options.output(),
+        counts);
+    return new Result(options.output(), counts, latentSize, input.files().corrupt());
   }
 }

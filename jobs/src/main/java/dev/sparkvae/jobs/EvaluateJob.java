@@ -9,6 +9,8 @@ import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.percentile_approx;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sparkvae.data.BadRowPolicy;
+import dev.sparkvae.jobs.spark.RowCounters;
 import dev.sparkvae.jobs.spark.RowScoring;
 import dev.sparkvae.jobs.spark.ScoringInput;
 import dev.sparkvae.model.Json;
@@ -32,9 +34,11 @@ public final class EvaluateJob {
   /**
    * @param output JSON file to write (any Hadoop path), or null to only return the summary
    * @param samples importance samples for the log-likelihood
+   * @param onBadRows fail or skip (evaluate writes no dataset to quarantine rows into)
+   * @param ignoreCorruptFiles leave corrupt Parquet files out (reported) instead of failing
    */
   public record Options(String input, String model, String output, int samples, int batchSize, String format,
-      boolean overwrite) {}
+      boolean overwrite, BadRowPolicy onBadRows, boolean ignoreCorruptFiles) {}
 
   private final SparkSession spark;
   private final Options options;
@@ -51,7 +55,13 @@ public final class EvaluateJob {
     if (output != null && fs.exists(output) && !options.overwrite()) {
       throw new IOException("Cannot write " + output + ": it already exists (pass --overwrite to replace it)");
     }
-    ScoringInput input = ScoringInput.open(spark, options.model(), options.input(), options.format(), List.of());
+    if (options.onBadRows() == BadRowPolicy.QUARANTINE) {
+      throw new IllegalArgumentException("Cannot quarantine bad rows in evaluate: it writes no dataset; use "
+          + "--on-bad-rows skip (bad rows are counted in the summary), or reconstruct with --on-bad-rows quarantine");
+    }
+    ScoringInput input = ScoringInput.open(spark, options.model(), options.input(), options.format(), List.of(),
+        options.ignoreCorruptFiles());
+    RowCounters counters = RowCounters.register(spark.sparkContext(), "evaluate");
     spark.sparkContext().setJobDescription("evaluate: " + options.input());
     Column error = col(RowScoring.RECONSTRUCTION_ERROR);
     Column logProb = col(RowScoring.LOG_PROB);
@@ -62,13 +72,17 @@ public final class EvaluateJob {
         .setOutputCols(RowScoring.RECONSTRUCTION_ERROR, RowScoring.LOG_PROB, RowScoring.NEGATIVE_ELBO)
         .setSamples(options.samples())
         .setBatchSize(options.batchSize())
-        .transformKeeping(input.frame())
+        .setSkipBadRows(options.onBadRows() == BadRowPolicy.SKIP)
+        .transformKeeping(input.frame(), counters)
         .agg(summaries.get(0), summaries.subList(1, summaries.size()).toArray(new Column[0]))
         .first();
     ObjectNode summary = Json.MAPPER.createObjectNode();
     summary.put("input", options.input());
     summary.put("model", options.model());
     summary.put("rows", row.getLong(0));
+    summary.put("rows_read", counters.read());
+    summary.put("rows_skipped", counters.bad());
+    summary.set("corrupt_files_skipped", Json.MAPPER.valueToTree(input.files().corrupt().keySet()));
     summary.put("samples", options.samples());
     summary.put("negative_elbo_mean", number(row, 1));
     summary.put("reconstruction_error_mean", number(row, 2));

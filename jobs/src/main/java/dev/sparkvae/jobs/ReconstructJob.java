@@ -2,14 +2,18 @@ package dev.sparkvae.jobs;
 
 import static org.apache.spark.sql.functions.col;
 
+import dev.sparkvae.data.BadRowPolicy;
+import dev.sparkvae.data.RowCounts;
 import dev.sparkvae.io.AtomicDirectory;
 import dev.sparkvae.jobs.api.VaeTransformer;
 import dev.sparkvae.jobs.spark.FeatureFrames;
+import dev.sparkvae.jobs.spark.RowCounters;
 import dev.sparkvae.jobs.spark.RowScoring;
 import dev.sparkvae.jobs.spark.ScoringInput;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
@@ -32,12 +36,24 @@ public final class ReconstructJob {
    * @param samples importance samples for log_prob (positive)
    * @param threshold anomaly threshold overriding the model's; null to use the model's
    * @param batchSize rows per forward pass (each decodes batchSize × samples rows)
+   * @param onBadRows what to do with a row that fails validation
+   * @param ignoreCorruptFiles leave corrupt Parquet files out (reported) instead of failing
    */
   public record Options(String input, String model, String output, List<String> keep, int samples,
-      boolean withReconstruction, Double threshold, int batchSize, String format, boolean overwrite) {}
+      boolean withReconstruction, Double threshold, int batchSize, String format, boolean overwrite,
+      BadRowPolicy onBadRows, boolean ignoreCorruptFiles) {}
 
-  /** What was written. */
-  public record Result(String output, long rows, double threshold) {}
+  /**
+   * What was written.
+   *
+   * @param corruptFiles input files left out as corrupt, with the reason
+   */
+  public record Result(String output, RowCounts counts, double threshold, Map<String, String> corruptFiles) {
+    /** Rows written. */
+    public long rows() {
+      return counts.written();
+    }
+  }
 
   private final SparkSession spark;
   private final Options options;
@@ -49,7 +65,9 @@ public final class ReconstructJob {
 
   public Result run() throws IOException {
     AtomicDirectory.checkWritable(options.output(), options.overwrite(), spark.sparkContext().hadoopConfiguration());
-    ScoringInput input = ScoringInput.open(spark, options.model(), options.input(), options.format(), options.keep());
+    ScoringInput input = ScoringInput.open(spark, options.model(), options.input(), options.format(), options.keep(),
+        options.ignoreCorruptFiles());
+    RowCounters counters = RowCounters.register(spark.sparkContext(), "reconstruct");
     VaeTransformer transformer = input.transformer();
     if (options.threshold() != null) {
       transformer.setAnomalyThreshold(options.threshold());
@@ -65,14 +83,16 @@ public final class ReconstructJob {
     outputs.forEach(name -> columns.add(col(name)));
     options.keep().forEach(name -> columns.add(col(name)));
     spark.sparkContext().setJobDescription("reconstruct: " + options.input() + " to " + options.output());
-    long rows = ScoringInput.writeParquet(spark, transformer
+    RowCounts counts = input.writeParquet(spark, transformer
         .setOutputCols(outputs.toArray(new String[0]))
         .setSamples(options.samples())
         .setBatchSize(options.batchSize())
-        .transformKeeping(input.frame(), kept.toArray(new String[0]))
-        .select(columns.toArray(new Column[0])), options.output());
+        .setSkipBadRows(options.onBadRows() != BadRowPolicy.FAIL)
+        .transformKeeping(input.frame(), counters, kept.toArray(new String[0]))
+        .select(columns.toArray(new Column[0])), counters, options.onBadRows(), options.output());
     double threshold = transformer.threshold();
-    LOG.info("reconstruct: wrote {} rows to {} (anomaly threshold {})", rows, options.output(), threshold);
-    return new Result(options.output(), rows, threshold);
+    LOG.info("reconstruct: wrote {} rows to {} (anomaly threshold {}; {})", counts.written(), options.output(),
+        threshold, counts);
+    return new Result(options.output(), counts, threshold, input.files().corrupt());
   }
 }

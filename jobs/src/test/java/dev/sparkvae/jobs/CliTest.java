@@ -51,6 +51,27 @@ class CliTest {
   }
 
   @Test
+  void scoringJobsTakeABadRowModeAndPrintTheCounts() throws Exception {
+    String model = dir.resolve("m").toString();
+    TestModels.write(model, 784, 500);
+    String input = dir.resolve("in").toString();
+    var sample = TestSpark.session().read().parquet(sample("test"));
+    Float[] nan = new Float[784];
+    java.util.Arrays.fill(nan, Float.NaN);
+    sample.union(TestSpark.session().createDataFrame(List.of(RowFactory.create(7000L, 1, nan)), sample.schema()))
+        .write().parquet(input);
+
+    assertThat(run("encode", "--input", input, "--model", model, "--output", dir.resolve("e").toString(),
+        "--on-bad-rows", "maybe")).isEqualTo(2);
+    assertThat(err).contains("Invalid value for option '--on-bad-rows': expected one of [FAIL, SKIP, QUARANTINE] "
+        + "(case-insensitive) but was 'maybe'");
+    assertThat(run("encode", "--input", input, "--model", model, "--output", dir.resolve("e").toString(),
+        "--on-bad-rows", "quarantine")).isZero();
+    assertThat(out).isEqualTo(String.format("Encoded 500 rows to %s (z_mean and z_log_var of size 8)%n"
+        + "501 rows read, 500 written, 0 skipped, 1 quarantined%n", dir.resolve("e")));
+  }
+
+  @Test
   void unknownSettingFailsBeforeAnyWork() {
     String model = dir.resolve("m").toString();
     assertThat(run("train", "--input", sample("train"), "--model", model, "--set", "vae.latent=3")).isEqualTo(1);

@@ -2,6 +2,7 @@ package dev.sparkvae.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sparkvae.data.BadRowPolicy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,7 +43,7 @@ class CsvColumnsTest {
 
     String output = dir.resolve("encoded").toString();
     EncodeJob.Result encoded = new EncodeJob(TestSpark.session(), new EncodeJob.Options(csv.toString(), model,
-        output, List.of("kind"), 100, "csv", "onnxruntime", 1, false)).run();
+        output, List.of("kind"), 100, "csv", "onnxruntime", 1, false, BadRowPolicy.FAIL, false)).run();
     assertThat(encoded.rows()).isEqualTo(600);
     List<Row> rows = TestSpark.session().read().parquet(output).orderBy("id").collectAsList();
     assertThat(rows.get(0).getLong(0)).as("ids come from row_id").isEqualTo(1000);

@@ -3,6 +3,7 @@ package dev.sparkvae.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.sparkvae.data.BadRowPolicy;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -29,7 +30,8 @@ class EncodeJobTest {
   }
 
   private EncodeJob.Options options(String input, String model, String output, String engine) {
-    return new EncodeJob.Options(input, model, output, List.of("label"), 64, "parquet", engine, 1, false);
+    return new EncodeJob.Options(input, model, output, List.of("label"), 64, "parquet", engine, 1, false,
+        BadRowPolicy.FAIL, false);
   }
 
   private EncodeJob.Options options(String input, String model, String output) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sparkvae.data.BadRowPolicy;
 import dev.sparkvae.model.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +23,8 @@ class EvaluateJobTest {
     String output = dir.resolve("summary.json").toString();
 
     ObjectNode summary = new EvaluateJob(TestSpark.session(),
-        new EvaluateJob.Options(input, model, output, 16, 128, "parquet", false)).run();
+        new EvaluateJob.Options(input, model, output, 16, 128, "parquet", false,
+            BadRowPolicy.FAIL, false)).run();
 
     assertThat(summary.get("rows").asLong()).isEqualTo(500);
     double elbo = summary.get("negative_elbo_mean").asDouble();
@@ -37,11 +39,13 @@ class EvaluateJobTest {
     assertThat(written.toString()).isEqualTo(summary.toString());
 
     ObjectNode again = new EvaluateJob(TestSpark.session(),
-        new EvaluateJob.Options(input, model, null, 16, 64, "parquet", false)).run();
+        new EvaluateJob.Options(input, model, null, 16, 64, "parquet", false,
+            BadRowPolicy.FAIL, false)).run();
     assertThat(again.get("log_prob_mean").asDouble()).as("same figures with another batch size")
         .isCloseTo(summary.get("log_prob_mean").asDouble(), org.assertj.core.data.Offset.offset(1e-3));
     assertThatThrownBy(() -> new EvaluateJob(TestSpark.session(),
-        new EvaluateJob.Options(input, model, output, 16, 64, "parquet", false)).run())
+        new EvaluateJob.Options(input, model, output, 16, 64, "parquet", false,
+            BadRowPolicy.FAIL, false)).run())
         .hasMessage("Cannot write " + output + ": it already exists (pass --overwrite to replace it)");
   }
 }

@@ -3,6 +3,8 @@ package dev.sparkvae.jobs.api;
 import static org.apache.spark.sql.functions.col;
 
 import dev.sparkvae.data.FeatureValidator;
+import dev.sparkvae.jobs.spark.FeatureRows;
+import dev.sparkvae.jobs.spark.RowCounters;
 import dev.sparkvae.jobs.spark.RowScoring;
 import dev.sparkvae.model.ModelArtifact;
 import dev.sparkvae.model.ModelInfo;
@@ -18,6 +20,7 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.Transformer;
+import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
@@ -49,8 +52,9 @@ import org.apache.spark.sql.types.StructType;
  * {@code outputCols} (z_mean, z_log_var; any of {@link RowScoring#OUTPUTS}), {@code batchSize} (1024 rows per
  * forward pass), {@code samples} (16 importance samples for log_prob and negative_elbo), {@code anomalyThreshold}
  * (the model's recorded threshold, NaN when none), {@code engine} and {@code engineThreads} (onnxruntime, 1 native
- * thread per task: computes z_mean and z_log_var when they are the only outputs). Rows are validated against the model's feature schema; a bad
- * row fails the job naming file, id and rule. Danger: the model's bytes are broadcast at every transform.
+ * thread per task: computes z_mean and z_log_var when they are the only outputs), {@code skipBadRows} (false).
+ * Rows are validated against the model's feature schema; a bad row fails the job naming file, id and rule, or is
+ * left out with {@code skipBadRows}. Danger: the model's bytes are broadcast at every transform.
  */
 public final class VaeTransformer extends Transformer {
   private static final long serialVersionUID = 1L;
@@ -71,6 +75,7 @@ public final class VaeTransformer extends Transformer {
   private final DoubleParam anomalyThreshold;
   private final Param<String> engine;
   private final IntParam engineThreads;
+  private final BooleanParam skipBadRows;
 
   private VaeTransformer(String uid, ModelInfo info, byte[] modelZip) {
     this.uid = uid;
@@ -84,6 +89,7 @@ public final class VaeTransformer extends Transformer {
     anomalyThreshold = new DoubleParam(this, "anomalyThreshold", "reconstruction error above which is_anomaly is true");
     engine = new Param<>(this, "engine", "encoder engine for the latent outputs: onnxruntime or nd4j");
     engineThreads = new IntParam(this, "engineThreads", "native threads of the encoder engine per task");
+    skipBadRows = new BooleanParam(this, "skipBadRows", "leave out rows that fail validation instead of failing");
     setDefault(idCol, info.featureSchema().idColumn());
     setDefault(featuresCol, "features");
     setDefault(outputCols, new String[] {RowScoring.Z_MEAN, RowScoring.Z_LOG_VAR});
@@ -92,6 +98,7 @@ public final class VaeTransformer extends Transformer {
     setDefault(anomalyThreshold, info.anomalyThreshold() == null ? Double.NaN : info.anomalyThreshold());
     setDefault(engine, EncoderEngines.ONNXRUNTIME);
     setDefault(engineThreads, 1);
+    setDefault(skipBadRows, false);
   }
 
   /** Loads a model directory (any Hadoop path; checksum verified). */
@@ -139,6 +146,10 @@ public final class VaeTransformer extends Transformer {
     return engineThreads;
   }
 
+  public BooleanParam skipBadRows() {
+    return skipBadRows;
+  }
+
   /** The anomaly threshold in force (set, or the model's). */
   public double threshold() {
     return (Double) getOrDefault(anomalyThreshold);
@@ -173,6 +184,12 @@ public final class VaeTransformer extends Transformer {
   public VaeTransformer setEngine(String name, int threads) {
     set(engine, name);
     set(engineThreads, threads);
+    return this;
+  }
+
+  /** Leave out rows that fail validation (counted) instead of failing the job (the default). */
+  public VaeTransformer setSkipBadRows(boolean value) {
+    set(skipBadRows, value);
     return this;
   }
 
@@ -251,6 +268,14 @@ public final class VaeTransformer extends Transformer {
    * @throws IllegalArgumentException when a kept column does not exist, or as {@link #transformSchema}
    */
   public Dataset<Row> transformKeeping(Dataset<?> dataset, String... keep) {
+    return transformKeeping(dataset, RowCounters.register(dataset.sparkSession().sparkContext(), uid), keep);
+  }
+
+  /**
+   * As {@link #transformKeeping(Dataset, String...)}, counting the rows read and the bad rows left out (with
+   * {@code skipBadRows}) into {@code counters} as the result is computed.
+   */
+  public Dataset<Row> transformKeeping(Dataset<?> dataset, RowCounters counters, String... keep) {
     transformSchema(dataset.schema());
     List<String> names = Arrays.asList(dataset.columns());
     for (String name : keep) {
@@ -289,15 +314,15 @@ public final class VaeTransformer extends Transformer {
     SparkSession spark = dataset.sparkSession();
     Broadcast<byte[]> zip = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(modelZip);
     DataType[] types = Arrays.stream(preparedSchema.fields()).map(StructField::dataType).toArray(DataType[]::new);
-    RowScoring scoring = new RowScoring(info.modelSha256(), zip,
-        new FeatureValidator(info.featureSchema().featureCount(), info.vae().distribution()),
-        info.featureSchema().featureCount(),
-        new RowScoring.InputLayout(types, preparedSchema.fieldIndex(id), preparedSchema.fieldIndex(features),
-            getOrDefault(featuresCol), carried),
+    int featureCount = info.featureSchema().featureCount();
+    FeatureRows rows = new FeatureRows(preparedSchema.fieldIndex(id), preparedSchema.fieldIndex(features),
+        getOrDefault(featuresCol), featureCount, new FeatureValidator(featureCount, info.vae().distribution()));
+    RowScoring scoring = new RowScoring(info.modelSha256(), zip, rows, types, carried,
         new RowScoring.Request(Arrays.asList(outputs()), intParam(batchSize), intParam(samples), threshold(),
-            getOrDefault(engine), intParam(engineThreads)));
-    JavaRDD<InternalRow> rows = prepared.queryExecution().toRdd().toJavaRDD().mapPartitions(scoring);
-    return spark.internalCreateDataFrame(rows.rdd(), scoredSchema, false);
+            getOrDefault(engine), intParam(engineThreads), (Boolean) getOrDefault(skipBadRows)),
+        counters);
+    JavaRDD<InternalRow> scored = prepared.queryExecution().toRdd().toJavaRDD().mapPartitions(scoring);
+    return spark.internalCreateDataFrame(scored.rdd(), scoredSchema, false);
   }
 
   @Override

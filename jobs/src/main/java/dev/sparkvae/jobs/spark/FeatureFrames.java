@@ -11,8 +11,8 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
+import org.apache.spark.sql.DataFrameReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -34,17 +34,28 @@ public final class FeatureFrames {
   /**
    * The normalised frame of {@code path}, followed by the input columns named in {@code keep}, as they are.
    *
-   * @throws IOException when the path is missing or a configured or kept column is absent
+   * @throws IOException when the path is missing, holds no data or a corrupt Parquet file, or a configured or kept
+   *     column is absent
    */
   public static Dataset<Row> read(SparkSession spark, DataSettings data, String path, List<String> keep)
       throws IOException {
-    Path input = new Path(path);
-    if (!input.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(input)) {
-      throw new IOException("Cannot read input " + path + ": it does not exist");
+    return read(spark, data, InputFiles.check(spark, path, !"csv".equals(data.format()), false), keep);
+  }
+
+  /** The normalised frame of checked input files (corrupt ones left out), followed by the {@code keep} columns. */
+  public static Dataset<Row> read(SparkSession spark, DataSettings data, InputFiles input, List<String> keep)
+      throws IOException {
+    String path = input.path();
+    DataFrameReader reader = spark.read();
+    String[] files = {path};
+    if (!input.corrupt().isEmpty()) {
+      // Only the good files, with partition columns still discovered from the directory below the input.
+      reader = reader.option("basePath", path);
+      files = input.files().toArray(new String[0]);
     }
     Dataset<Row> raw = "csv".equals(data.format())
-        ? spark.read().option("header", "true").option("inferSchema", "true").csv(path)
-        : spark.read().parquet(path);
+        ? reader.option("header", "true").option("inferSchema", "true").csv(files)
+        : reader.parquet(files);
     List<String> columns = Arrays.asList(raw.columns());
     require(columns, data.idColumn(), "data.id-column", path);
     List<Column> selected = new ArrayList<>();

@@ -2,7 +2,6 @@ package dev.sparkvae.jobs.spark;
 
 import dev.sparkvae.data.BadRowException;
 import dev.sparkvae.data.FeatureBatcher;
-import dev.sparkvae.data.FeatureValidator;
 import dev.sparkvae.model.VaeModel;
 import dev.sparkvae.model.VaeScorer;
 import dev.sparkvae.model.engine.EncoderEngine;
@@ -13,15 +12,12 @@ import java.util.List;
 import java.util.NoSuchElementException;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.rdd.InputFileBlockHolder;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
-import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
-import org.apache.spark.unsafe.Platform;
 
 /**
  * Appends VAE outputs to every row of a partition, streaming fixed-size batches through one float buffer: never
@@ -34,9 +30,8 @@ import org.apache.spark.unsafe.Platform;
  * (reconstruction error above the threshold). When only the latent outputs are asked, neither the decoder nor any
  * sampling runs, and the configured encoder engine (e.g. ONNX Runtime) computes them.
  *
- * <p>A bad row fails the task with a {@link BadRowException} naming its file (the file the scan was reading, from
- * Spark's input-file holder; "(unknown file)" when a shuffle lies between the scan and the scoring), id, column and
- * rule.
+ * <p>A bad row ({@link FeatureRows}) fails the task with a {@link BadRowException} naming its file, id, column and
+ * rule, or, when {@link Request#skipBadRows()}, is left out; {@link RowCounters} count the rows read and left out.
  */
 public final class RowScoring implements FlatMapFunction<Iterator<InternalRow>, InternalRow> {
   private static final long serialVersionUID = 1L;
@@ -52,13 +47,6 @@ public final class RowScoring implements FlatMapFunction<Iterator<InternalRow>, 
       NEGATIVE_ELBO, RECONSTRUCTION, IS_ANOMALY);
 
   /**
-   * The input rows: their field types, where the id (long) and the features (array&lt;float&gt;, named
-   * {@code featuresName} in messages) are, and the fields carried to the output, in order.
-   */
-  public record InputLayout(DataType[] types, int idIndex, int featuresIndex, String featuresName, int[] carried)
-      implements Serializable {}
-
-  /**
    * What to compute.
    *
    * @param outputs output names from {@link #OUTPUTS}
@@ -68,9 +56,10 @@ public final class RowScoring implements FlatMapFunction<Iterator<InternalRow>, 
    * @param engineName the {@link dev.sparkvae.model.engine.EncoderEngines} name that computes the latent outputs
    *     when only they are asked for
    * @param engineThreads native threads of that engine per task
+   * @param skipBadRows leave bad rows out (counted) instead of failing
    */
   public record Request(List<String> outputs, int batchSize, int samples, double anomalyThreshold, String engineName,
-      int engineThreads) implements Serializable {
+      int engineThreads, boolean skipBadRows) implements Serializable {
     public Request {
       outputs = List.copyOf(outputs);
     }
@@ -82,19 +71,26 @@ public final class RowScoring implements FlatMapFunction<Iterator<InternalRow>, 
 
   private final String modelSha256;
   private final Broadcast<byte[]> modelZip;
-  private final FeatureValidator validator;
-  private final int featureCount;
-  private final InputLayout layout;
+  private final FeatureRows features;
+  private final DataType[] types;
+  private final int[] carried;
   private final Request request;
+  private final RowCounters counters;
 
-  public RowScoring(String modelSha256, Broadcast<byte[]> modelZip, FeatureValidator validator, int featureCount,
-      InputLayout layout, Request request) {
+  /**
+   * @param features reads and checks the id and features of an input row
+   * @param types the input's field types
+   * @param carried the input fields copied to the output, in order, before the outputs
+   */
+  public RowScoring(String modelSha256, Broadcast<byte[]> modelZip, FeatureRows features, DataType[] types,
+      int[] carried, Request request, RowCounters counters) {
     this.modelSha256 = modelSha256;
     this.modelZip = modelZip;
-    this.validator = validator;
-    this.featureCount = featureCount;
-    this.layout = layout;
+    this.features = features;
+    this.types = types;
+    this.carried = carried;
     this.request = request;
+    this.counters = counters;
   }
 
   /** The Spark field of an output. */
@@ -120,8 +116,8 @@ public final class RowScoring implements FlatMapFunction<Iterator<InternalRow>, 
     private final VaeScorer scorer;
     private final EncoderEngine engine;
     private final int latent;
+    private final int featureCount = features.featureCount();
     private final FeatureBatcher batcher;
-    private final int[] carried = layout.carried();
     private final List<String> outputs = request.outputs();
     private final Object[][] pending;
     private final long[] ids;
@@ -145,13 +141,16 @@ public final class RowScoring implements FlatMapFunction<Iterator<InternalRow>, 
 
     @Override
     public boolean hasNext() {
-      return next < size || rows.hasNext();
+      if (next == size && rows.hasNext()) {
+        fill();
+      }
+      return next < size;
     }
 
     @Override
     public InternalRow next() {
-      if (next == size) {
-        fill();
+      if (!hasNext()) {
+        throw new NoSuchElementException();
       }
       Object[] values = pending[next];
       pending[next] = null;
@@ -178,24 +177,35 @@ public final class RowScoring implements FlatMapFunction<Iterator<InternalRow>, 
       };
     }
 
-    /** Reads the next batch of rows into the buffer and scores it. */
+    /** Reads the next batch of good rows into the buffer and scores it; none when the input ends first. */
     private void fill() {
       size = 0;
       next = 0;
+      long read = 0;
       while (size < pending.length && rows.hasNext()) {
         InternalRow row = rows.next();
-        ids[size] = readFeatures(row);
+        read++;
+        BadRowException bad = features.read(row, batcher.buffer(), batcher.nextOffset());
+        if (bad != null) {
+          if (!request.skipBadRows()) {
+            throw bad;
+          }
+          counters.addBad(1);
+          continue;
+        }
+        ids[size] = features.id(row);
         // Spark reuses the row object of a scan: copy what is kept.
         Object[] values = new Object[carried.length + outputs.size()];
         for (int c = 0; c < carried.length; c++) {
           int field = carried[c];
-          values[c] = row.isNullAt(field) ? null : InternalRow.copyValue(row.get(field, layout.types()[field]));
+          values[c] = row.isNullAt(field) ? null : InternalRow.copyValue(row.get(field, types[field]));
         }
         pending[size++] = values;
         batcher.commit();
       }
+      counters.addRead(read);
       if (size == 0) {
-        throw new NoSuchElementException();
+        return;
       }
       if (engine != null) {
         scores = new VaeScorer.Scores(engine.encodeJoint(batcher.buffer(), size), null, null, null, null);
@@ -204,64 +214,5 @@ public final class RowScoring implements FlatMapFunction<Iterator<InternalRow>, 
         scores = scorer.score(batcher.take(), Arrays.copyOf(ids, size));
       }
     }
-
-    /** Copies the row's features into the batch buffer and checks them; returns the row id. */
-    private long readFeatures(InternalRow row) {
-      if (row.isNullAt(layout.idIndex())) {
-        throw new BadRowException(currentFile(), "null", FeatureFrames.ID, "the id is null");
-      }
-      long id = row.getLong(layout.idIndex());
-      String problem = row.isNullAt(layout.featuresIndex()) ? "features are null"
-          : copyFeatures(row.getArray(layout.featuresIndex()), batcher.buffer(), batcher.nextOffset());
-      if (problem == null) {
-        problem = validator.valueProblem(batcher.buffer(), batcher.nextOffset());
-      }
-      if (problem != null) {
-        throw new BadRowException(currentFile(), id, layout.featuresName(), problem);
-      }
-      return id;
-    }
-
-    /** Copies the features into {@code buffer} at {@code offset}; the problem (count, null element) or null. */
-    private String copyFeatures(ArrayData array, float[] buffer, int offset) {
-      int count = array.numElements();
-      if (count != featureCount) {
-        return "has " + count + " features, expected " + featureCount;
-      }
-      if (array instanceof UnsafeArrayData unsafe) {
-        // Layout: [count: 8 bytes][null bits: 8-byte words][values]; null words are checked whole, and the values
-        // copied in one go.
-        Object base = unsafe.getBaseObject();
-        long header = UnsafeArrayData.calculateHeaderPortionInBytes(count);
-        for (long word = 8; word < header; word += 8) {
-          if (Platform.getLong(base, unsafe.getBaseOffset() + word) != 0) {
-            return nullElement(array);
-          }
-        }
-        Platform.copyMemory(base, unsafe.getBaseOffset() + header, buffer, Platform.FLOAT_ARRAY_OFFSET + 4L * offset,
-            4L * count);
-        return null;
-      }
-      for (int i = 0; i < count; i++) {
-        if (array.isNullAt(i)) {
-          return nullElement(array);
-        }
-        buffer[offset + i] = array.getFloat(i);
-      }
-      return null;
-    }
-  }
-
-  private static String nullElement(ArrayData array) {
-    int i = 0;
-    while (!array.isNullAt(i)) {
-      i++;
-    }
-    return "value null at index " + i;
-  }
-
-  private static String currentFile() {
-    String file = InputFileBlockHolder.getInputFilePath().toString();
-    return file.isEmpty() ? "(unknown file)" : file;
   }
 }

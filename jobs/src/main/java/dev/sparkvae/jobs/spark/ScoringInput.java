@@ -1,72 +1,166 @@
 package dev.sparkvae.jobs.spark;
 
 import dev.sparkvae.config.DataSettings;
+import dev.sparkvae.data.BadRowException;
+import dev.sparkvae.data.BadRowPolicy;
 import dev.sparkvae.data.FeatureSchema;
+import dev.sparkvae.data.FeatureValidator;
+import dev.sparkvae.data.RowCounts;
 import dev.sparkvae.io.AtomicDirectory;
 import dev.sparkvae.jobs.api.VaeTransformer;
 import java.io.IOException;
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
+import java.util.NoSuchElementException;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.DataFrameWriter;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.unsafe.types.UTF8String;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What every job that runs a trained model starts with: the model as a {@link VaeTransformer} and the input read
- * with the model's recorded feature layout, checked against it before any work (clear error: expected vs found).
+ * with the model's recorded feature layout, checked against it before any work (clear error: expected vs found),
+ * and how it ends: the output committed atomically, bad rows counted and, when asked, quarantined.
  *
  * @param transformer the model, its id and features columns set to the normalised frame's
  * @param frame the normalised input (id, features, source_file) followed by the kept columns
+ * @param files the input's data files (corrupt ones left out when asked)
  */
-public record ScoringInput(VaeTransformer transformer, Dataset<Row> frame) {
+public record ScoringInput(VaeTransformer transformer, Dataset<Row> frame, InputFiles files) {
+  private static final Logger LOG = LoggerFactory.getLogger(ScoringInput.class);
+
+  /** The directory of quarantined rows inside an output. */
+  public static final String QUARANTINE = "_quarantine";
+  /** The column of a quarantined row that says why it is bad. */
+  public static final String REASON = "reason";
 
   /**
    * @param format parquet | csv
    * @param keep input columns to carry to the output
-   * @throws IOException for a missing or corrupt model, a missing input or a feature mismatch
+   * @param ignoreCorruptFiles leave corrupt Parquet files out (reported in {@link #files()}) instead of failing
+   * @throws IOException for a missing or corrupt model, a missing, empty or corrupt input or a feature mismatch
    */
-  public static ScoringInput open(SparkSession spark, String model, String input, String format, List<String> keep)
-      throws IOException {
+  public static ScoringInput open(SparkSession spark, String model, String input, String format, List<String> keep,
+      boolean ignoreCorruptFiles) throws IOException {
     VaeTransformer transformer = VaeTransformer.load(spark, model);
     FeatureSchema expected = transformer.info().featureSchema();
     DataSettings data = new DataSettings(format, expected.idColumn(), "", expected.featuresColumn(),
         expected.featureColumns());
-    Dataset<Row> frame = FeatureFrames.read(spark, data, input, keep);
+    InputFiles files = InputFiles.check(spark, input, !"csv".equals(format), ignoreCorruptFiles);
+    files.corrupt().forEach((file, reason) -> LOG.warn("Skipping corrupt input file {}: {}", file, reason));
+    Dataset<Row> frame = FeatureFrames.read(spark, data, files, keep);
     FeatureSchema found = FeatureFrames.schemaOf(frame, data, input);
     if (found.featureCount() != expected.featureCount()) {
       throw new IOException(String.format("Cannot score %s with the model in %s: the input has %s, the model "
           + "expects %s", input, model, found.describe(), expected.describe()));
     }
     transformer.setIdCol(FeatureFrames.ID).setFeaturesCol(FeatureFrames.FEATURES);
-    return new ScoringInput(transformer, frame);
+    return new ScoringInput(transformer, frame, files);
   }
 
   /**
-   * Writes {@code rows} as Parquet to {@code output} atomically (staging directory, then rename).
+   * Writes scored rows as Parquet to {@code output} atomically (staging directory, then rename), with the bad rows
+   * and their reason under {@code output/_quarantine/} when {@code policy} is {@link BadRowPolicy#QUARANTINE}.
    *
-   * @return the number of rows written (from the Parquet footers, no second pass over the data)
+   * @param scored the rows to write, computed with {@code counters} and bad rows left out unless the policy fails
+   * @return what happened to the input rows
    */
-  public static long writeParquet(SparkSession spark, Dataset<Row> rows, String output) throws IOException {
+  public RowCounts writeParquet(SparkSession spark, Dataset<Row> scored, RowCounters counters, BadRowPolicy policy,
+      String output) throws IOException {
     Configuration hadoopConf = spark.sparkContext().hadoopConfiguration();
     String staging = AtomicDirectory.staging(output);
     try {
-      DataFrameWriter<Row> writer = rows.write();
+      DataFrameWriter<Row> writer = scored.write();
       // Latent values and scores are all distinct floats: building a dictionary for them is wasted work (it took
       // a third of encode's JVM time before this).
-      for (StructField field : rows.schema().fields()) {
+      for (StructField field : scored.schema().fields()) {
         if (RowScoring.OUTPUTS.contains(field.name())) {
           writer.option("parquet.enable.dictionary#" + field.name()
               + (field.dataType() instanceof ArrayType ? ".list.element" : ""), "false");
         }
       }
       writer.parquet(staging);
+      long quarantined = 0;
+      if (policy == BadRowPolicy.QUARANTINE && counters.bad() > 0) {
+        quarantined = writeQuarantine(spark, staging + "/" + QUARANTINE);
+      }
       AtomicDirectory.commit(staging, output, hadoopConf);
+      long bad = counters.bad();
+      return new RowCounts(counters.read(), counters.read() - bad, policy == BadRowPolicy.SKIP ? bad : 0,
+          quarantined);
     } finally {
       AtomicDirectory.discard(staging, hadoopConf);
     }
-    return spark.read().parquet(output).count();
+  }
+
+  /** Writes the bad rows of the input with their reason to {@code dir}; returns how many. */
+  private long writeQuarantine(SparkSession spark, String dir) {
+    spark.sparkContext().setJobDescription("quarantine: bad rows of " + files.path());
+    StructType schema = frame.schema();
+    DataType[] types = Arrays.stream(schema.fields()).map(StructField::dataType).toArray(DataType[]::new);
+    int featureCount = transformer.info().featureSchema().featureCount();
+    FeatureRows check = new FeatureRows(schema.fieldIndex(FeatureFrames.ID), schema.fieldIndex(FeatureFrames.FEATURES),
+        FeatureFrames.FEATURES, featureCount,
+        new FeatureValidator(featureCount, transformer.info().vae().distribution()));
+    RowCounters counters = RowCounters.register(spark.sparkContext(), "quarantine");
+    JavaRDD<InternalRow> bad = frame.queryExecution().toRdd().toJavaRDD()
+        .mapPartitions(new BadRowsWithReason(check, types, counters));
+    spark.internalCreateDataFrame(bad.rdd(), schema.add(REASON, DataTypes.StringType, false), false)
+        .write().parquet(dir);
+    return counters.bad();
+  }
+
+  /** The bad rows of a partition, streamed, each followed by its reason. */
+  private record BadRowsWithReason(FeatureRows check, DataType[] types, RowCounters counters)
+      implements FlatMapFunction<Iterator<InternalRow>, InternalRow> {
+    @Override
+    public Iterator<InternalRow> call(Iterator<InternalRow> rows) {
+      float[] scratch = new float[check.featureCount()];
+      return new Iterator<>() {
+        private InternalRow found;
+
+        @Override
+        public boolean hasNext() {
+          while (found == null && rows.hasNext()) {
+            InternalRow row = rows.next();
+            BadRowException problem = check.read(row, scratch, 0);
+            if (problem != null) {
+              Object[] values = new Object[types.length + 1];
+              for (int i = 0; i < types.length; i++) {
+                values[i] = row.isNullAt(i) ? null : InternalRow.copyValue(row.get(i, types[i]));
+              }
+              values[types.length] = UTF8String.fromString(problem.reason());
+              counters.addBad(1);
+              found = new GenericInternalRow(values);
+            }
+          }
+          return found != null;
+        }
+
+        @Override
+        public InternalRow next() {
+          if (!hasNext()) {
+            throw new NoSuchElementException();
+          }
+          InternalRow row = found;
+          found = null;
+          return row;
+        }
+      };
+    }
   }
 }
