@@ -3,6 +3,7 @@ package dev.sparkvae.bench;
 import dev.sparkvae.config.Settings;
 import dev.sparkvae.config.TrainSettings;
 import dev.sparkvae.data.BadRowPolicy;
+import dev.sparkvae.data.InputChecks;
 import dev.sparkvae.data.FeatureSchema;
 import dev.sparkvae.jobs.EncodeJob;
 import dev.sparkvae.model.ModelArtifact;
@@ -65,7 +66,7 @@ public final class EncodeEndToEndBenchmark {
       List<String[]> table = new ArrayList<>();
       for (String engine : EncoderEngines.NAMES) {
         double seconds = median(repeats, () -> new EncodeJob(spark, new EncodeJob.Options(input, model,
-            work + "/encoded-" + engine, List.of(), 1024, "parquet", engine, 1, true, BadRowPolicy.FAIL, false)).run());
+            work + "/encoded-" + engine, List.of(), 1024, "parquet", engine, 1, true, InputChecks.onBadRows(BadRowPolicy.FAIL))).run());
         table.add(row("ours: encode job, engine " + engine, rows, seconds));
       }
       double dl4j = median(repeats, () -> feedForwardWithKey(spark, net, input, work + "/encoded-dl4j-spark"));

@@ -35,6 +35,12 @@ public final class FeatureValidator implements Serializable {
    * batch buffer), or null when they are fine. The length is the caller's to check.
    */
   public String valueProblem(float[] buffer, int offset) {
+    int bad = firstBadValue(buffer, offset);
+    return bad < 0 ? null : "value " + buffer[offset + bad] + " at index " + bad + " " + rule(buffer[offset + bad]);
+  }
+
+  /** The index (from {@code offset}) of the first of {@code featureCount} values that breaks a rule, or -1. */
+  public int firstBadValue(float[] buffer, int offset) {
     // One branch-free pass over the row (NaN fails every comparison); the slow search only for a bad row.
     boolean fine = true;
     int end = offset + featureCount;
@@ -47,19 +53,24 @@ public final class FeatureValidator implements Serializable {
         fine &= Math.abs(buffer[i]) <= Float.MAX_VALUE;
       }
     }
-    return fine ? null : firstProblem(buffer, offset);
+    if (fine) {
+      return -1;
+    }
+    int i = 0;
+    while (rule(buffer[offset + i]) == null) {
+      i++;
+    }
+    return i;
   }
 
-  private String firstProblem(float[] buffer, int offset) {
-    for (int i = 0; i < featureCount; i++) {
-      float v = buffer[offset + i];
-      if (!Float.isFinite(v)) {
-        return "value " + v + " at index " + i + " is not a finite number";
-      }
-      if (unitInterval && (v < 0f || v > 1f)) {
-        return "value " + v + " at index " + i + " is outside [0, 1], the support of the Bernoulli distribution";
-      }
+  /** The rule {@code value} breaks, e.g. "is not a finite number"; null when it breaks none. */
+  public String rule(float value) {
+    if (!Float.isFinite(value)) {
+      return "is not a finite number";
     }
-    throw new IllegalStateException("no problem found in a row that failed the check");
+    if (unitInterval && (value < 0f || value > 1f)) {
+      return "is outside [0, 1], the support of the Bernoulli distribution";
+    }
+    return null;
   }
 }

@@ -4,6 +4,7 @@ import dev.sparkvae.config.InvalidSettingException;
 import dev.sparkvae.config.Settings;
 import dev.sparkvae.data.BadRowException;
 import dev.sparkvae.data.BadRowPolicy;
+import dev.sparkvae.data.InputChecks;
 import dev.sparkvae.data.RowCounts;
 import dev.sparkvae.jobs.spark.SparkSessions;
 import dev.sparkvae.model.engine.EncoderEngines;
@@ -211,6 +212,14 @@ public final class Cli implements Callable<Integer> {
     @Option(names = "--ignore-corrupt-files",
         description = "Leave out input Parquet files that cannot be read (reported) instead of failing.")
     boolean ignoreCorruptFiles;
+
+    @Option(names = "--skip-duplicate-check",
+        description = "Do not count rows whose id another row has too (saves one shuffle of the ids).")
+    boolean skipDuplicateCheck;
+
+    InputChecks checks() {
+      return new InputChecks(onBadRows, ignoreCorruptFiles, !skipDuplicateCheck);
+    }
   }
 
   /** Options of the jobs that write one output row per input row. */
@@ -251,6 +260,9 @@ public final class Cli implements Callable<Integer> {
         line.append(String.format("%n%d rows read, %d written, %d skipped, %d quarantined", counts.read(),
             counts.written(), counts.skipped(), counts.quarantined()));
       }
+      if (counts.duplicateIds() > 0) {
+        line.append(String.format("%nWarning: %d rows repeat the id of another row", counts.duplicateIds()));
+      }
       if (!corruptFiles.isEmpty()) {
         line.append(String.format("%n%d corrupt input files skipped: %s", corruptFiles.size(),
             String.join(", ", corruptFiles.keySet())));
@@ -272,8 +284,7 @@ public final class Cli implements Callable<Integer> {
     String run(SparkSession spark, Settings settings) throws Exception {
       EncodeJob.Result result = new EncodeJob(spark, new EncodeJob.Options(scoring.input, scoring.model,
           rows.output, rows.keep, batchSize, settings.string("data.format"), settings.string("inference.engine"),
-          settings.positiveInt("inference.threads"), scoring.overwrite, scoring.onBadRows,
-          scoring.ignoreCorruptFiles)).run();
+          settings.positiveInt("inference.threads"), scoring.overwrite, scoring.checks())).run();
       return String.format("Encoded %d rows to %s (z_mean and z_log_var of size %d)%s", result.rows(),
           result.output(), result.latentSize(), describe(result.counts(), result.corruptFiles()));
     }
@@ -303,7 +314,7 @@ public final class Cli implements Callable<Integer> {
     String run(SparkSession spark, Settings settings) throws Exception {
       ReconstructJob.Result result = new ReconstructJob(spark, new ReconstructJob.Options(scoring.input,
           scoring.model, rows.output, rows.keep, samples, withReconstruction, threshold, batchSize,
-          settings.string("data.format"), scoring.overwrite, scoring.onBadRows, scoring.ignoreCorruptFiles)).run();
+          settings.string("data.format"), scoring.overwrite, scoring.checks())).run();
       return String.format("Scored %d rows to %s (anomaly threshold %.3f nats)%s", result.rows(), result.output(),
           result.threshold(), describe(result.counts(), result.corruptFiles()));
     }
@@ -326,8 +337,7 @@ public final class Cli implements Callable<Integer> {
     @Override
     String run(SparkSession spark, Settings settings) throws Exception {
       return new EvaluateJob(spark, new EvaluateJob.Options(scoring.input, scoring.model, output, samples, batchSize,
-          settings.string("data.format"), scoring.overwrite, scoring.onBadRows, scoring.ignoreCorruptFiles)).run()
-          .toPrettyString();
+          settings.string("data.format"), scoring.overwrite, scoring.checks())).run().toPrettyString();
     }
   }
 

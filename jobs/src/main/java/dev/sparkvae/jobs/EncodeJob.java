@@ -3,6 +3,7 @@ package dev.sparkvae.jobs;
 import static org.apache.spark.sql.functions.col;
 
 import dev.sparkvae.data.BadRowPolicy;
+import dev.sparkvae.data.InputChecks;
 import dev.sparkvae.data.RowCounts;
 import dev.sparkvae.io.AtomicDirectory;
 import dev.sparkvae.jobs.spark.FeatureFrames;
@@ -41,11 +42,10 @@ public final class EncodeJob {
    * @param engine encoder engine: onnxruntime | nd4j
    * @param threads native threads of the engine per task
    * @param overwrite replace an existing output
-   * @param onBadRows what to do with a row that fails validation
-   * @param ignoreCorruptFiles leave corrupt Parquet files out (reported) instead of failing
+   * @param checks what to do with bad rows, corrupt files and duplicate ids
    */
   public record Options(String input, String model, String output, List<String> keep, int batchSize, String format,
-      String engine, int threads, boolean overwrite, BadRowPolicy onBadRows, boolean ignoreCorruptFiles) {}
+      String engine, int threads, boolean overwrite, InputChecks checks) {}
 
   /**
    * What was written.
@@ -70,7 +70,7 @@ public final class EncodeJob {
   public Result run() throws IOException {
     AtomicDirectory.checkWritable(options.output(), options.overwrite(), spark.sparkContext().hadoopConfiguration());
     ScoringInput input = ScoringInput.open(spark, options.model(), options.input(), options.format(), options.keep(),
-        options.ignoreCorruptFiles());
+        options.checks());
     RowCounters counters = RowCounters.register(spark.sparkContext(), "encode");
     List<String> kept = new ArrayList<>(List.of(FeatureFrames.ID));
     kept.addAll(options.keep());
@@ -82,9 +82,9 @@ public final class EncodeJob {
         .setOutputCols(RowScoring.Z_MEAN, RowScoring.Z_LOG_VAR)
         .setBatchSize(options.batchSize())
         .setEngine(options.engine(), options.threads())
-        .setSkipBadRows(options.onBadRows() != BadRowPolicy.FAIL)
+        .setSkipBadRows(options.checks().onBadRows() != BadRowPolicy.FAIL)
         .transformKeeping(input.frame(), counters, kept.toArray(new String[0]))
-        .select(columns.toArray(new Column[0])), counters, options.onBadRows(), options.output());
+        .select(columns.toArray(new Column[0])), counters, options.output());
     int latentSize = input.transformer().info().vae().latentSize();
     LOG.info("encode: wrote {} rows of latent size {} to {} ({})", counts.written(), latentSize, options.output(),
         counts);

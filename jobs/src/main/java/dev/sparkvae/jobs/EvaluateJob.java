@@ -10,6 +10,7 @@ import static org.apache.spark.sql.functions.percentile_approx;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sparkvae.data.BadRowPolicy;
+import dev.sparkvae.data.InputChecks;
 import dev.sparkvae.jobs.spark.RowCounters;
 import dev.sparkvae.jobs.spark.RowScoring;
 import dev.sparkvae.jobs.spark.ScoringInput;
@@ -34,11 +35,11 @@ public final class EvaluateJob {
   /**
    * @param output JSON file to write (any Hadoop path), or null to only return the summary
    * @param samples importance samples for the log-likelihood
-   * @param onBadRows fail or skip (evaluate writes no dataset to quarantine rows into)
-   * @param ignoreCorruptFiles leave corrupt Parquet files out (reported) instead of failing
+   * @param checks what to do with bad rows (fail or skip: evaluate writes no dataset to quarantine rows into),
+   *     corrupt files and duplicate ids
    */
   public record Options(String input, String model, String output, int samples, int batchSize, String format,
-      boolean overwrite, BadRowPolicy onBadRows, boolean ignoreCorruptFiles) {}
+      boolean overwrite, InputChecks checks) {}
 
   private final SparkSession spark;
   private final Options options;
@@ -55,12 +56,12 @@ public final class EvaluateJob {
     if (output != null && fs.exists(output) && !options.overwrite()) {
       throw new IOException("Cannot write " + output + ": it already exists (pass --overwrite to replace it)");
     }
-    if (options.onBadRows() == BadRowPolicy.QUARANTINE) {
+    if (options.checks().onBadRows() == BadRowPolicy.QUARANTINE) {
       throw new IllegalArgumentException("Cannot quarantine bad rows in evaluate: it writes no dataset; use "
           + "--on-bad-rows skip (bad rows are counted in the summary), or reconstruct with --on-bad-rows quarantine");
     }
     ScoringInput input = ScoringInput.open(spark, options.model(), options.input(), options.format(), List.of(),
-        options.ignoreCorruptFiles());
+        options.checks());
     RowCounters counters = RowCounters.register(spark.sparkContext(), "evaluate");
     spark.sparkContext().setJobDescription("evaluate: " + options.input());
     Column error = col(RowScoring.RECONSTRUCTION_ERROR);
@@ -72,7 +73,7 @@ public final class EvaluateJob {
         .setOutputCols(RowScoring.RECONSTRUCTION_ERROR, RowScoring.LOG_PROB, RowScoring.NEGATIVE_ELBO)
         .setSamples(options.samples())
         .setBatchSize(options.batchSize())
-        .setSkipBadRows(options.onBadRows() == BadRowPolicy.SKIP)
+        .setSkipBadRows(options.checks().onBadRows() == BadRowPolicy.SKIP)
         .transformKeeping(input.frame(), counters)
         .agg(summaries.get(0), summaries.subList(1, summaries.size()).toArray(new Column[0]))
         .first();
@@ -82,6 +83,7 @@ public final class EvaluateJob {
     summary.put("rows", row.getLong(0));
     summary.put("rows_read", counters.read());
     summary.put("rows_skipped", counters.bad());
+    summary.put("duplicate_ids", input.duplicateIds(spark));
     summary.set("corrupt_files_skipped", Json.MAPPER.valueToTree(input.files().corrupt().keySet()));
     summary.put("samples", options.samples());
     summary.put("negative_elbo_mean", number(row, 1));

@@ -3,6 +3,7 @@ package dev.sparkvae.jobs;
 import static org.apache.spark.sql.functions.col;
 
 import dev.sparkvae.data.BadRowPolicy;
+import dev.sparkvae.data.InputChecks;
 import dev.sparkvae.data.RowCounts;
 import dev.sparkvae.io.AtomicDirectory;
 import dev.sparkvae.jobs.api.VaeTransformer;
@@ -36,12 +37,11 @@ public final class ReconstructJob {
    * @param samples importance samples for log_prob (positive)
    * @param threshold anomaly threshold overriding the model's; null to use the model's
    * @param batchSize rows per forward pass (each decodes batchSize × samples rows)
-   * @param onBadRows what to do with a row that fails validation
-   * @param ignoreCorruptFiles leave corrupt Parquet files out (reported) instead of failing
+   * @param checks what to do with bad rows, corrupt files and duplicate ids
    */
   public record Options(String input, String model, String output, List<String> keep, int samples,
       boolean withReconstruction, Double threshold, int batchSize, String format, boolean overwrite,
-      BadRowPolicy onBadRows, boolean ignoreCorruptFiles) {}
+      InputChecks checks) {}
 
   /**
    * What was written.
@@ -66,7 +66,7 @@ public final class ReconstructJob {
   public Result run() throws IOException {
     AtomicDirectory.checkWritable(options.output(), options.overwrite(), spark.sparkContext().hadoopConfiguration());
     ScoringInput input = ScoringInput.open(spark, options.model(), options.input(), options.format(), options.keep(),
-        options.ignoreCorruptFiles());
+        options.checks());
     RowCounters counters = RowCounters.register(spark.sparkContext(), "reconstruct");
     VaeTransformer transformer = input.transformer();
     if (options.threshold() != null) {
@@ -87,9 +87,9 @@ public final class ReconstructJob {
         .setOutputCols(outputs.toArray(new String[0]))
         .setSamples(options.samples())
         .setBatchSize(options.batchSize())
-        .setSkipBadRows(options.onBadRows() != BadRowPolicy.FAIL)
+        .setSkipBadRows(options.checks().onBadRows() != BadRowPolicy.FAIL)
         .transformKeeping(input.frame(), counters, kept.toArray(new String[0]))
-        .select(columns.toArray(new Column[0])), counters, options.onBadRows(), options.output());
+        .select(columns.toArray(new Column[0])), counters, options.output());
     double threshold = transformer.threshold();
     LOG.info("reconstruct: wrote {} rows to {} (anomaly threshold {}; {})", counts.written(), options.output(),
         threshold, counts);

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sparkvae.data.BadRowPolicy;
+import dev.sparkvae.data.InputChecks;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -54,7 +55,8 @@ class BadInputTest {
 
   private EncodeJob.Result encode(BadRowPolicy policy, boolean ignoreCorruptFiles) throws IOException {
     return new EncodeJob(TestSpark.session(), new EncodeJob.Options(input, model, dir.resolve("out").toString(),
-        List.of("label"), 64, "parquet", "onnxruntime", 1, false, policy, ignoreCorruptFiles)).run();
+        List.of("label"), 64, "parquet", "onnxruntime", 1, false,
+        new InputChecks(policy, ignoreCorruptFiles, true))).run();
   }
 
   private static final List<String> REASONS = List.of(
@@ -69,7 +71,7 @@ class BadInputTest {
 
     assertThat(result.counts().asMap()).as("read = written + skipped")
         .containsExactly(Map.entry("read", 504L), Map.entry("written", 500L), Map.entry("skipped", 4L),
-            Map.entry("quarantined", 0L));
+            Map.entry("quarantined", 0L), Map.entry("duplicate_ids", 0L));
     Dataset<Row> out = TestSpark.session().read().parquet(dir.resolve("out").toString());
     assertThat(out.count()).isEqualTo(GOOD_ROWS);
     assertThat(out.where(col("id").geq(9000)).count()).as("no bad row written").isZero();
@@ -82,7 +84,7 @@ class BadInputTest {
 
     assertThat(result.counts().asMap()).as("read = written + quarantined")
         .containsExactly(Map.entry("read", 504L), Map.entry("written", 500L), Map.entry("skipped", 0L),
-            Map.entry("quarantined", 4L));
+            Map.entry("quarantined", 4L), Map.entry("duplicate_ids", 0L));
     assertThat(TestSpark.session().read().parquet(dir.resolve("out").toString()).count())
         .as("the quarantine is not part of the output's rows").isEqualTo(GOOD_ROWS);
     List<Row> quarantined = TestSpark.session().read().parquet(dir.resolve("out/_quarantine").toString())
@@ -100,26 +102,36 @@ class BadInputTest {
   @Test
   void reconstructQuarantinesTheSameRows() throws Exception {
     ReconstructJob.Result result = new ReconstructJob(TestSpark.session(), new ReconstructJob.Options(input, model,
-        dir.resolve("scores").toString(), List.of(), 4, false, null, 64, "parquet", false, BadRowPolicy.QUARANTINE,
-        false)).run();
+        dir.resolve("scores").toString(), List.of(), 4, false, null, 64, "parquet", false, InputChecks.onBadRows(BadRowPolicy.QUARANTINE))).run();
 
     assertThat(result.counts().asMap()).containsExactly(Map.entry("read", 504L), Map.entry("written", 500L),
-        Map.entry("skipped", 0L), Map.entry("quarantined", 4L));
+        Map.entry("skipped", 0L), Map.entry("quarantined", 4L), Map.entry("duplicate_ids", 0L));
     assertThat(TestSpark.session().read().parquet(dir.resolve("scores/_quarantine").toString())
         .select("reason").as(org.apache.spark.sql.Encoders.STRING()).collectAsList())
         .containsExactlyInAnyOrderElementsOf(REASONS);
   }
 
   @Test
+  void duplicateIdsAreCountedAndKept() throws Exception {
+    Dataset<Row> sample = TestSpark.session().read().parquet(TestSpark.SAMPLE.resolve("test").toString());
+    sample.orderBy("id").limit(3).write().mode("append").parquet(input);
+
+    EncodeJob.Result result = encode(BadRowPolicy.SKIP, false);
+
+    assertThat(result.counts().duplicateIds()).isEqualTo(3);
+    assertThat(result.counts().written()).as("duplicates are kept").isEqualTo(GOOD_ROWS + 3);
+  }
+
+  @Test
   void evaluateSkipsAndCountsButCannotQuarantine() throws Exception {
     ObjectNode summary = new EvaluateJob(TestSpark.session(), new EvaluateJob.Options(input, model, null, 4, 64,
-        "parquet", false, BadRowPolicy.SKIP, false)).run();
+        "parquet", false, InputChecks.onBadRows(BadRowPolicy.SKIP))).run();
     assertThat(summary.get("rows").asLong()).isEqualTo(GOOD_ROWS);
     assertThat(summary.get("rows_read").asLong()).isEqualTo(504);
     assertThat(summary.get("rows_skipped").asLong()).isEqualTo(4);
 
     assertThatThrownBy(() -> new EvaluateJob(TestSpark.session(), new EvaluateJob.Options(input, model, null, 4, 64,
-        "parquet", false, BadRowPolicy.QUARANTINE, false)).run())
+        "parquet", false, InputChecks.onBadRows(BadRowPolicy.QUARANTINE))).run())
         .hasMessage("Cannot quarantine bad rows in evaluate: it writes no dataset; use --on-bad-rows skip (bad rows "
             + "are counted in the summary), or reconstruct with --on-bad-rows quarantine");
   }

@@ -1,8 +1,11 @@
 package dev.sparkvae.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sparkvae.data.BadRowPolicy;
+import dev.sparkvae.data.InputChecks;
+import dev.sparkvae.data.FeatureSchema;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,11 +46,36 @@ class CsvColumnsTest {
 
     String output = dir.resolve("encoded").toString();
     EncodeJob.Result encoded = new EncodeJob(TestSpark.session(), new EncodeJob.Options(csv.toString(), model,
-        output, List.of("kind"), 100, "csv", "onnxruntime", 1, false, BadRowPolicy.FAIL, false)).run();
+        output, List.of("kind"), 100, "csv", "onnxruntime", 1, false, InputChecks.onBadRows(BadRowPolicy.FAIL))).run();
     assertThat(encoded.rows()).isEqualTo(600);
     List<Row> rows = TestSpark.session().read().parquet(output).orderBy("id").collectAsList();
     assertThat(rows.get(0).getLong(0)).as("ids come from row_id").isEqualTo(1000);
     assertThat(rows.get(1).getString(3)).isEqualTo("odd");
     assertThat(rows.get(0).getList(1)).hasSize(2);
+  }
+
+  @Test
+  void csvFieldsThatAreNotNumbersAreNamedWithColumnAndValue() throws Exception {
+    Path csv = dir.resolve("bad.csv");
+    Files.write(csv, List.of("row_id,f0,f1,f2,kind", "1,0.1,0.2,0.3,a", "2,abc,0.2,0.3,b", "3,0.1,0.2,,c",
+        "4,0.1,1.5,0.3,d", "5,0.4,0.5,0.6,e"));
+    String model = dir.resolve("model").toString();
+    TestModels.write(model, new FeatureSchema("row_id", "", "", List.of("f0", "f1", "f2"), 3), 10);
+    String output = dir.resolve("encoded").toString();
+
+    assertThatThrownBy(() -> new EncodeJob(TestSpark.session(), new EncodeJob.Options(csv.toString(), model, output,
+        List.of(), 100, "csv", "onnxruntime", 1, false, InputChecks.onBadRows(BadRowPolicy.FAIL))).run())
+        .satisfies(e -> assertThat(Cli.reason(e))
+            .isEqualTo("Bad row in file://" + csv + ": id=2, column f0: value 'abc' is not a number"));
+
+    EncodeJob.Result encoded = new EncodeJob(TestSpark.session(), new EncodeJob.Options(csv.toString(), model,
+        output, List.of("kind"), 100, "csv", "onnxruntime", 1, false, InputChecks.onBadRows(BadRowPolicy.QUARANTINE))).run();
+    assertThat(encoded.counts().asMap()).containsEntry("read", 5L).containsEntry("written", 2L)
+        .containsEntry("quarantined", 3L);
+    assertThat(TestSpark.session().read().parquet(output + "/_quarantine").orderBy("id").collectAsList())
+        .extracting(r -> r.getLong(0) + " " + r.getString(r.fieldIndex("kind")) + ": "
+            + r.getString(r.fieldIndex("reason")))
+        .containsExactly("2 b: column f0: value 'abc' is not a number", "3 c: column f2: the value is missing",
+            "4 d: column f1: value 1.5 is outside [0, 1], the support of the Bernoulli distribution");
   }
 }

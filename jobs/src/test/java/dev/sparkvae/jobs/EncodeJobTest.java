@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sparkvae.data.BadRowPolicy;
+import dev.sparkvae.data.InputChecks;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -31,7 +32,7 @@ class EncodeJobTest {
 
   private EncodeJob.Options options(String input, String model, String output, String engine) {
     return new EncodeJob.Options(input, model, output, List.of("label"), 64, "parquet", engine, 1, false,
-        BadRowPolicy.FAIL, false);
+        InputChecks.onBadRows(BadRowPolicy.FAIL));
   }
 
   private EncodeJob.Options options(String input, String model, String output) {

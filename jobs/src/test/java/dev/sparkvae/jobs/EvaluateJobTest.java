@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sparkvae.data.BadRowPolicy;
+import dev.sparkvae.data.InputChecks;
 import dev.sparkvae.model.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +25,7 @@ class EvaluateJobTest {
 
     ObjectNode summary = new EvaluateJob(TestSpark.session(),
         new EvaluateJob.Options(input, model, output, 16, 128, "parquet", false,
-            BadRowPolicy.FAIL, false)).run();
+            InputChecks.onBadRows(BadRowPolicy.FAIL))).run();
 
     assertThat(summary.get("rows").asLong()).isEqualTo(500);
     double elbo = summary.get("negative_elbo_mean").asDouble();
@@ -40,12 +41,12 @@ class EvaluateJobTest {
 
     ObjectNode again = new EvaluateJob(TestSpark.session(),
         new EvaluateJob.Options(input, model, null, 16, 64, "parquet", false,
-            BadRowPolicy.FAIL, false)).run();
+            InputChecks.onBadRows(BadRowPolicy.FAIL))).run();
     assertThat(again.get("log_prob_mean").asDouble()).as("same figures with another batch size")
         .isCloseTo(summary.get("log_prob_mean").asDouble(), org.assertj.core.data.Offset.offset(1e-3));
     assertThatThrownBy(() -> new EvaluateJob(TestSpark.session(),
         new EvaluateJob.Options(input, model, output, 16, 64, "parquet", false,
-            BadRowPolicy.FAIL, false)).run())
+            InputChecks.onBadRows(BadRowPolicy.FAIL))).run())
         .hasMessage("Cannot write " + output + ": it already exists (pass --overwrite to replace it)");
   }
 }

@@ -3,6 +3,7 @@ package dev.sparkvae.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sparkvae.data.BadRowPolicy;
+import dev.sparkvae.data.InputChecks;
 import dev.sparkvae.jobs.spark.ScoringInput;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -28,7 +29,7 @@ class ReconstructJobTest {
 
   private ReconstructJob.Options options(String input, String model, String output, Double threshold) {
     return new ReconstructJob.Options(input, model, output, List.of("label"), 8, true, threshold, 64, "parquet",
-        false, BadRowPolicy.FAIL, false);
+        false, InputChecks.onBadRows(BadRowPolicy.FAIL));
   }
 
   private static Map<Long, Float> logProbById(List<Row> rows) {
@@ -89,7 +90,8 @@ class ReconstructJobTest {
         .collectAsList());
     assertThat(second).as("a re-run writes the same values").isEqualTo(first);
 
-    ScoringInput scoring = ScoringInput.open(TestSpark.session(), model, input, "parquet", List.of(), false);
+    ScoringInput scoring = ScoringInput.open(TestSpark.session(), model, input, "parquet", List.of(),
+        InputChecks.DEFAULTS);
     Dataset<Row> frame = scoring.frame();
     MapPartitionsFunction<Row, Row> failFirstAttempt = rows -> {
       TaskContext task = TaskContext.get();

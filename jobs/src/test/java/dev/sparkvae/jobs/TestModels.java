@@ -19,11 +19,15 @@ final class TestModels {
 
   /** Writes a model for {@code featureCount} features with the given anomaly threshold; returns its network. */
   static MultiLayerNetwork write(String path, int featureCount, double threshold) throws Exception {
+    return write(path, new FeatureSchema("id", "label", "features", List.of(), featureCount), threshold);
+  }
+
+  /** Writes a model for the given feature schema with the given anomaly threshold; returns its network. */
+  static MultiLayerNetwork write(String path, FeatureSchema schema, double threshold) throws Exception {
     Settings settings = TestSpark.smallRecipe();
     VaeSpec spec = VaeSpec.from(settings);
-    MultiLayerNetwork net = VaeNetworks.create(spec, TrainSettings.from(settings), featureCount);
-    ModelInfo info = new ModelInfo(ModelInfo.FORMAT_VERSION,
-        new FeatureSchema("id", "label", "features", List.of(), featureCount), spec,
+    MultiLayerNetwork net = VaeNetworks.create(spec, TrainSettings.from(settings), schema.featureCount());
+    ModelInfo info = new ModelInfo(ModelInfo.FORMAT_VERSION, schema, spec,
         JsonNodeFactory.instance.objectNode(), Map.of(), null, "now", 0, 0, 0.99, threshold);
     new ModelArtifact(info, net, List.of()).save(path, new Configuration(), false);
     return net;

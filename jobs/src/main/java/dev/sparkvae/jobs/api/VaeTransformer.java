@@ -2,7 +2,6 @@ package dev.sparkvae.jobs.api;
 
 import static org.apache.spark.sql.functions.col;
 
-import dev.sparkvae.data.FeatureValidator;
 import dev.sparkvae.jobs.spark.FeatureRows;
 import dev.sparkvae.jobs.spark.RowCounters;
 import dev.sparkvae.jobs.spark.RowScoring;
@@ -222,7 +221,7 @@ public final class VaeTransformer extends Transformer {
           + names);
     }
     if (!names.contains(features) || !(schema.apply(features).dataType() instanceof ArrayType array
-        && array.elementType() instanceof NumericType)) {
+        && (array.elementType() instanceof NumericType || textFeatures(schema)))) {
       throw new IllegalArgumentException("Cannot transform: featuresCol " + features
           + " must be an array of numbers; columns are " + names);
     }
@@ -234,6 +233,11 @@ public final class VaeTransformer extends Transformer {
       result = result.add(RowScoring.field(output));
     }
     return result;
+  }
+
+  /** Text fields of the model's named feature columns (CSV), parsed by the model rather than cast. */
+  private boolean textFeatures(StructType schema) {
+    return FeatureRows.isText(schema, getOrDefault(featuresCol)) && !info.featureSchema().featureColumns().isEmpty();
   }
 
   private void checkParams() {
@@ -292,7 +296,7 @@ public final class VaeTransformer extends Transformer {
       id = TMP_ID;
     }
     String features = getOrDefault(featuresCol);
-    if (!prepared.schema().apply(features).dataType().sameType(FLOAT_ARRAY)) {
+    if (!textFeatures(prepared.schema()) && !prepared.schema().apply(features).dataType().sameType(FLOAT_ARRAY)) {
       prepared = prepared.withColumn(TMP_FEATURES, col(features).cast(FLOAT_ARRAY));
       features = TMP_FEATURES;
     }
@@ -314,9 +318,8 @@ public final class VaeTransformer extends Transformer {
     SparkSession spark = dataset.sparkSession();
     Broadcast<byte[]> zip = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(modelZip);
     DataType[] types = Arrays.stream(preparedSchema.fields()).map(StructField::dataType).toArray(DataType[]::new);
-    int featureCount = info.featureSchema().featureCount();
-    FeatureRows rows = new FeatureRows(preparedSchema.fieldIndex(id), preparedSchema.fieldIndex(features),
-        getOrDefault(featuresCol), featureCount, new FeatureValidator(featureCount, info.vae().distribution()));
+    FeatureRows rows = FeatureRows.of(preparedSchema, id, features, getOrDefault(featuresCol), info.featureSchema(),
+        info.vae().distribution());
     RowScoring scoring = new RowScoring(info.modelSha256(), zip, rows, types, carried,
         new RowScoring.Request(Arrays.asList(outputs()), intParam(batchSize), intParam(samples), threshold(),
             getOrDefault(engine), intParam(engineThreads), (Boolean) getOrDefault(skipBadRows)),

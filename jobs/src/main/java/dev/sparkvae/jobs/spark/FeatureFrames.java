@@ -20,8 +20,8 @@ import org.apache.spark.sql.types.DataTypes;
 
 /**
  * Reads a Parquet or CSV input into the normalised frame every job works on: {@code id} (long), {@code features}
- * (array&lt;float&gt;), {@code label} (int, when configured) and {@code source_file}, so a bad row can be traced
- * to its file.
+ * (array&lt;float&gt;; from CSV columns, array&lt;string&gt; of the raw fields, parsed by {@link FeatureRows}),
+ * {@code label} (int, when configured) and {@code source_file}, so a bad row can be traced to its file.
  */
 public final class FeatureFrames {
   public static final String ID = "id";
@@ -68,7 +68,8 @@ public final class FeatureFrames {
       for (int i = 0; i < parts.length; i++) {
         String name = data.featureColumns().get(i);
         require(columns, name, "data.feature-columns", path);
-        parts[i] = col(name).cast(DataTypes.FloatType);
+        // CSV fields stay text, parsed by FeatureRows, so a field that is not a number is named with its value.
+        parts[i] = col(name).cast("csv".equals(data.format()) ? DataTypes.StringType : DataTypes.FloatType);
       }
       selected.add(array(parts).as(FEATURES));
     }

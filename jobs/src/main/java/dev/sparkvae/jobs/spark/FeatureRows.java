@@ -1,18 +1,25 @@
 package dev.sparkvae.jobs.spark;
 
 import dev.sparkvae.data.BadRowException;
+import dev.sparkvae.data.FeatureSchema;
 import dev.sparkvae.data.FeatureValidator;
 import java.io.Serializable;
+import java.util.List;
 import org.apache.spark.rdd.InputFileBlockHolder;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
 import org.apache.spark.sql.catalyst.util.ArrayData;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.unsafe.Platform;
 
 /**
  * Reads the id and the features of Spark internal rows and checks them: the id and features are not null, there
  * are {@code featureCount} features, none null, and they pass the {@link FeatureValidator} (finite, in the support
- * of p(x|z)). The features are copied once, straight from the row into a caller's float buffer.
+ * of p(x|z)). Features are an array&lt;float&gt;, copied once, straight from the row into a caller's float buffer,
+ * or, from CSV, an array&lt;string&gt; of the raw fields of named columns, parsed here so that a field that is not a
+ * number is reported with its column and value.
  *
  * <p>A bad row is described by a {@link BadRowException} naming its file (the file the scan is reading, from Spark's
  * input-file holder: "(unknown file)" when a shuffle lies between the scan and the reader), id, column and rule.
@@ -23,21 +30,54 @@ public final class FeatureRows implements Serializable {
   private final int idIndex;
   private final int featuresIndex;
   private final String featuresName;
+  private final List<String> fieldNames;
   private final int featureCount;
   private final FeatureValidator validator;
 
   /**
+   * Features in an array&lt;float&gt; column.
+   *
    * @param idIndex the field of the id (long)
    * @param featuresIndex the field of the features (array&lt;float&gt;)
    * @param featuresName the features column as the user knows it, for messages
    */
   public FeatureRows(int idIndex, int featuresIndex, String featuresName, int featureCount,
       FeatureValidator validator) {
+    this(idIndex, featuresIndex, featuresName, List.of(), featureCount, validator);
+  }
+
+  /**
+   * Features as raw text fields of the columns {@code fieldNames} (CSV) gathered in an array&lt;string&gt;, or, when
+   * {@code fieldNames} is empty, as an array&lt;float&gt; column called {@code featuresName}.
+   */
+  public FeatureRows(int idIndex, int featuresIndex, String featuresName, List<String> fieldNames, int featureCount,
+      FeatureValidator validator) {
     this.idIndex = idIndex;
     this.featuresIndex = featuresIndex;
     this.featuresName = featuresName;
+    this.fieldNames = List.copyOf(fieldNames);
     this.featureCount = featureCount;
     this.validator = validator;
+  }
+
+  /**
+   * The reader of rows of {@code schema} for a model: text fields named by the model's feature columns when the
+   * features column is an array&lt;string&gt; (CSV), else an array&lt;float&gt;.
+   *
+   * @param featuresName the features column as the user knows it, for messages
+   */
+  public static FeatureRows of(StructType schema, String idColumn, String featuresColumn, String featuresName,
+      FeatureSchema model, String distribution) {
+    boolean text = isText(schema, featuresColumn) && !model.featureColumns().isEmpty();
+    return new FeatureRows(schema.fieldIndex(idColumn), schema.fieldIndex(featuresColumn), featuresName,
+        text ? model.featureColumns() : List.of(), model.featureCount(),
+        new FeatureValidator(model.featureCount(), distribution));
+  }
+
+  /** Whether the features are read from text fields (and need no cast to floats). */
+  public static boolean isText(StructType schema, String featuresColumn) {
+    return schema.apply(featuresColumn).dataType() instanceof ArrayType array
+        && array.elementType().equals(DataTypes.StringType);
   }
 
   public int featureCount() {
@@ -58,12 +98,40 @@ public final class FeatureRows implements Serializable {
     if (row.isNullAt(idIndex)) {
       return new BadRowException(currentFile(), "null", FeatureFrames.ID, "the id is null");
     }
-    String problem = row.isNullAt(featuresIndex) ? "features are null"
-        : copy(row.getArray(featuresIndex), buffer, offset);
+    if (row.isNullAt(featuresIndex)) {
+      return bad(row, featuresName, "features are null");
+    }
+    ArrayData array = row.getArray(featuresIndex);
+    if (!fieldNames.isEmpty()) {
+      return parse(row, array, buffer, offset);
+    }
+    String problem = copy(array, buffer, offset);
     if (problem == null) {
       problem = validator.valueProblem(buffer, offset);
     }
-    return problem == null ? null : new BadRowException(currentFile(), row.getLong(idIndex), featuresName, problem);
+    return problem == null ? null : bad(row, featuresName, problem);
+  }
+
+  /** Parses the text fields into {@code buffer}; the first field that is missing, not a number or bad. */
+  private BadRowException parse(InternalRow row, ArrayData fields, float[] buffer, int offset) {
+    for (int i = 0; i < featureCount; i++) {
+      if (fields.isNullAt(i)) {
+        return bad(row, fieldNames.get(i), "the value is missing");
+      }
+      String text = fields.getUTF8String(i).toString();
+      try {
+        buffer[offset + i] = Float.parseFloat(text);
+      } catch (NumberFormatException e) {
+        return bad(row, fieldNames.get(i), "value '" + text + "' is not a number");
+      }
+    }
+    int i = validator.firstBadValue(buffer, offset);
+    return i < 0 ? null : bad(row, fieldNames.get(i), "value " + buffer[offset + i] + " "
+        + validator.rule(buffer[offset + i]));
+  }
+
+  private BadRowException bad(InternalRow row, String column, String problem) {
+    return new BadRowException(currentFile(), row.getLong(idIndex), column, problem);
   }
 
   /** Copies the features into {@code buffer} at {@code offset}; the problem (count, null element) or null. */

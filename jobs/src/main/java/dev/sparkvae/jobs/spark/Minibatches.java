@@ -85,7 +85,11 @@ public final class Minibatches {
         if (v == null) {
           throw new BadRowException(file, id, column, "value null at index " + i);
         }
-        values[i] = (Float) v;
+        try {
+          values[i] = v instanceof String text ? Float.parseFloat(text) : (Float) v;
+        } catch (NumberFormatException e) {
+          throw new BadRowException(file, id, column, "value '" + v + "' at index " + i + " is not a number");
+        }
       }
     }
     String problem = validator.problem(values);

@@ -1,10 +1,15 @@
 package dev.sparkvae.jobs.spark;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.sum;
+
 import dev.sparkvae.config.DataSettings;
 import dev.sparkvae.data.BadRowException;
 import dev.sparkvae.data.BadRowPolicy;
 import dev.sparkvae.data.FeatureSchema;
-import dev.sparkvae.data.FeatureValidator;
+import dev.sparkvae.data.InputChecks;
 import dev.sparkvae.data.RowCounts;
 import dev.sparkvae.io.AtomicDirectory;
 import dev.sparkvae.jobs.api.VaeTransformer;
@@ -39,8 +44,9 @@ import org.slf4j.LoggerFactory;
  * @param transformer the model, its id and features columns set to the normalised frame's
  * @param frame the normalised input (id, features, source_file) followed by the kept columns
  * @param files the input's data files (corrupt ones left out when asked)
+ * @param checks what to do with bad rows, corrupt files and duplicate ids
  */
-public record ScoringInput(VaeTransformer transformer, Dataset<Row> frame, InputFiles files) {
+public record ScoringInput(VaeTransformer transformer, Dataset<Row> frame, InputFiles files, InputChecks checks) {
   private static final Logger LOG = LoggerFactory.getLogger(ScoringInput.class);
 
   /** The directory of quarantined rows inside an output. */
@@ -51,16 +57,16 @@ public record ScoringInput(VaeTransformer transformer, Dataset<Row> frame, Input
   /**
    * @param format parquet | csv
    * @param keep input columns to carry to the output
-   * @param ignoreCorruptFiles leave corrupt Parquet files out (reported in {@link #files()}) instead of failing
+   * @param checks what to do with bad rows, corrupt files (left out: reported in {@link #files()}) and duplicate ids
    * @throws IOException for a missing or corrupt model, a missing, empty or corrupt input or a feature mismatch
    */
   public static ScoringInput open(SparkSession spark, String model, String input, String format, List<String> keep,
-      boolean ignoreCorruptFiles) throws IOException {
+      InputChecks checks) throws IOException {
     VaeTransformer transformer = VaeTransformer.load(spark, model);
     FeatureSchema expected = transformer.info().featureSchema();
     DataSettings data = new DataSettings(format, expected.idColumn(), "", expected.featuresColumn(),
         expected.featureColumns());
-    InputFiles files = InputFiles.check(spark, input, !"csv".equals(format), ignoreCorruptFiles);
+    InputFiles files = InputFiles.check(spark, input, !"csv".equals(format), checks.ignoreCorruptFiles());
     files.corrupt().forEach((file, reason) -> LOG.warn("Skipping corrupt input file {}: {}", file, reason));
     Dataset<Row> frame = FeatureFrames.read(spark, data, files, keep);
     FeatureSchema found = FeatureFrames.schemaOf(frame, data, input);
@@ -69,18 +75,20 @@ public record ScoringInput(VaeTransformer transformer, Dataset<Row> frame, Input
           + "expects %s", input, model, found.describe(), expected.describe()));
     }
     transformer.setIdCol(FeatureFrames.ID).setFeaturesCol(FeatureFrames.FEATURES);
-    return new ScoringInput(transformer, frame, files);
+    return new ScoringInput(transformer, frame, files, checks);
   }
 
   /**
    * Writes scored rows as Parquet to {@code output} atomically (staging directory, then rename), with the bad rows
-   * and their reason under {@code output/_quarantine/} when {@code policy} is {@link BadRowPolicy#QUARANTINE}.
+   * and their reason under {@code output/_quarantine/} when the policy is {@link BadRowPolicy#QUARANTINE}, then
+   * counts duplicate ids when asked.
    *
    * @param scored the rows to write, computed with {@code counters} and bad rows left out unless the policy fails
    * @return what happened to the input rows
    */
-  public RowCounts writeParquet(SparkSession spark, Dataset<Row> scored, RowCounters counters, BadRowPolicy policy,
-      String output) throws IOException {
+  public RowCounts writeParquet(SparkSession spark, Dataset<Row> scored, RowCounters counters, String output)
+      throws IOException {
+    BadRowPolicy policy = checks.onBadRows();
     Configuration hadoopConf = spark.sparkContext().hadoopConfiguration();
     String staging = AtomicDirectory.staging(output);
     try {
@@ -101,10 +109,29 @@ public record ScoringInput(VaeTransformer transformer, Dataset<Row> frame, Input
       AtomicDirectory.commit(staging, output, hadoopConf);
       long bad = counters.bad();
       return new RowCounts(counters.read(), counters.read() - bad, policy == BadRowPolicy.SKIP ? bad : 0,
-          quarantined);
+          quarantined, duplicateIds(spark));
     } finally {
       AtomicDirectory.discard(staging, hadoopConf);
     }
+  }
+
+  /**
+   * Rows whose id an earlier row has too (null ids aside), when {@link InputChecks#countDuplicateIds()}; logged as
+   * a warning. Costs one job over the id column with a shuffle of the ids. -1 when not counted.
+   */
+  public long duplicateIds(SparkSession spark) {
+    if (!checks.countDuplicateIds()) {
+      return -1;
+    }
+    spark.sparkContext().setJobDescription("duplicate ids of " + files.path());
+    Row row = frame.where(col(FeatureFrames.ID).isNotNull()).groupBy(FeatureFrames.ID).count()
+        .where(col("count").gt(1)).agg(sum(col("count").minus(1)), count(lit(1))).first();
+    long duplicates = row.isNullAt(0) ? 0 : row.getLong(0);
+    if (duplicates > 0) {
+      LOG.warn("{} rows of {} repeat the id of another row ({} ids are not unique)", duplicates, files.path(),
+          row.getLong(1));
+    }
+    return duplicates;
   }
 
   /** Writes the bad rows of the input with their reason to {@code dir}; returns how many. */
@@ -112,10 +139,8 @@ public record ScoringInput(VaeTransformer transformer, Dataset<Row> frame, Input
     spark.sparkContext().setJobDescription("quarantine: bad rows of " + files.path());
     StructType schema = frame.schema();
     DataType[] types = Arrays.stream(schema.fields()).map(StructField::dataType).toArray(DataType[]::new);
-    int featureCount = transformer.info().featureSchema().featureCount();
-    FeatureRows check = new FeatureRows(schema.fieldIndex(FeatureFrames.ID), schema.fieldIndex(FeatureFrames.FEATURES),
-        FeatureFrames.FEATURES, featureCount,
-        new FeatureValidator(featureCount, transformer.info().vae().distribution()));
+    FeatureRows check = FeatureRows.of(schema, FeatureFrames.ID, FeatureFrames.FEATURES, FeatureFrames.FEATURES,
+        transformer.info().featureSchema(), transformer.info().vae().distribution());
     RowCounters counters = RowCounters.register(spark.sparkContext(), "quarantine");
     JavaRDD<InternalRow> bad = frame.queryExecution().toRdd().toJavaRDD()
         .mapPartitions(new BadRowsWithReason(check, types, counters));
