@@ -38,6 +38,18 @@ public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<Epoc
    * @throws IOException when {@code dir} exists and {@code overwrite} is false, or on a write failure
    */
   public ModelArtifact save(String dir, Configuration hadoopConf, boolean overwrite) throws IOException {
+    return save(dir, hadoopConf, overwrite, (fs, staging) -> { });
+  }
+
+  /** Writes more files into a model directory before it is committed (e.g. plots), so they appear with it. */
+  @FunctionalInterface
+  public interface ExtraFiles {
+    void write(FileSystem fs, Path staging) throws IOException;
+  }
+
+  /** {@link #save(String, Configuration, boolean)}, with {@code extra} files written before the commit. */
+  public ModelArtifact save(String dir, Configuration hadoopConf, boolean overwrite, ExtraFiles extra)
+      throws IOException {
     AtomicDirectory.checkWritable(dir, overwrite, hadoopConf);
     Path staging = new Path(AtomicDirectory.staging(dir));
     FileSystem fs = staging.getFileSystem(hadoopConf);
@@ -51,6 +63,7 @@ public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<Epoc
       ModelInfo written = info.withModelSha256(sha256);
       writeJson(fs, new Path(staging, MODEL_JSON), written);
       writeJson(fs, new Path(staging, METRICS_JSON), metrics);
+      extra.write(fs, staging);
       AtomicDirectory.commit(staging.toString(), dir, hadoopConf);
       return new ModelArtifact(written, network, metrics);
     } finally {
