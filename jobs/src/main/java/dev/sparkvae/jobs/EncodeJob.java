@@ -16,8 +16,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code encode}: every row of a dataset to the mean and log-variance of q(z|x). Output Parquet: {@code id}
- * (long), {@code z_mean} and {@code z_log_var} (array&lt;float&gt; of the latent size), then the input columns
- * named in {@code keep}.
+ * (long), {@code z_mean} and {@code z_log_var} (array&lt;float&gt; of the latent size, or Spark ML vectors with
+ * {@code vectorOutput}, which Spark ML's KMeans, PCA and LSH read as they are), then the input columns named in
+ * {@code keep}.
  *
  * <p>The lean path: no decoder, no sampling, both latent heads in one GEMM. A thin wrapper over
  * {@link dev.sparkvae.jobs.api.VaeTransformer}: the input is checked against the model's feature schema before
@@ -37,9 +38,16 @@ public final class EncodeJob {
    * @param engine encoder engine: onnxruntime | nd4j
    * @param threads native threads of the engine per task
    * @param overwrite replace an existing output
+   * @param vectorOutput write z_mean and z_log_var as Spark ML vectors (VectorUDT) instead of array&lt;float&gt;
    */
   public record Options(String input, String model, String output, List<String> keep, int batchSize, String format,
-      String engine, int threads, boolean overwrite) {}
+      String engine, int threads, boolean overwrite, boolean vectorOutput) {
+    /** Options with the latent outputs as arrays. */
+    public Options(String input, String model, String output, List<String> keep, int batchSize, String format,
+        String engine, int threads, boolean overwrite) {
+      this(input, model, output, keep, batchSize, format, engine, threads, overwrite, false);
+    }
+  }
 
   /** What was written. */
   public record Result(String output, long rows, int latentSize) {}
@@ -63,6 +71,7 @@ public final class EncodeJob {
         .setOutputCols(RowScoring.Z_MEAN, RowScoring.Z_LOG_VAR)
         .setBatchSize(options.batchSize())
         .setEngine(options.engine(), options.threads())
+        .setVectorOutput(options.vectorOutput())
         .transform(input.frame())
         .select(columns.toArray(new Column[0])), options.output());
     int latentSize = input.transformer().info().vae().latentSize();

@@ -1,6 +1,7 @@
 package dev.sparkvae.jobs.api;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.ml.functions.array_to_vector;
 import static org.apache.spark.sql.functions.input_file_name;
 
 import dev.sparkvae.data.FeatureValidator;
@@ -16,6 +17,8 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.Transformer;
+import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
@@ -46,7 +49,8 @@ import org.apache.spark.sql.types.StructType;
  * {@code outputCols} (z_mean, z_log_var; any of {@link RowScoring#OUTPUTS}), {@code batchSize} (1024 rows per
  * forward pass), {@code samples} (16 importance samples for log_prob and negative_elbo), {@code anomalyThreshold}
  * (the model's recorded threshold, NaN when none), {@code engine} and {@code engineThreads} (onnxruntime, 1 native
- * thread per task: computes z_mean and z_log_var when they are the only outputs). Rows are validated against the model's feature schema; a bad
+ * thread per task: computes z_mean and z_log_var when they are the only outputs), {@code vectorOutput} (false: z_mean
+ * and z_log_var as array&lt;float&gt;; true: as Spark ML {@code Vector}s, ready for KMeans, PCA or LSH). Rows are validated against the model's feature schema; a bad
  * row fails the job naming file, id and rule. Danger: the model's bytes are broadcast at every transform.
  */
 public final class VaeTransformer extends Transformer {
@@ -68,6 +72,7 @@ public final class VaeTransformer extends Transformer {
   private final DoubleParam anomalyThreshold;
   private final Param<String> engine;
   private final IntParam engineThreads;
+  private final BooleanParam vectorOutput;
 
   private VaeTransformer(String uid, ModelInfo info, byte[] modelZip) {
     this.uid = uid;
@@ -81,6 +86,7 @@ public final class VaeTransformer extends Transformer {
     anomalyThreshold = new DoubleParam(this, "anomalyThreshold", "reconstruction error above which is_anomaly is true");
     engine = new Param<>(this, "engine", "encoder engine for the latent outputs: onnxruntime or nd4j");
     engineThreads = new IntParam(this, "engineThreads", "native threads of the encoder engine per task");
+    vectorOutput = new BooleanParam(this, "vectorOutput", "z_mean and z_log_var as Spark ML vectors, not arrays");
     setDefault(idCol, info.featureSchema().idColumn());
     setDefault(featuresCol, "features");
     setDefault(outputCols, new String[] {RowScoring.Z_MEAN, RowScoring.Z_LOG_VAR});
@@ -89,6 +95,7 @@ public final class VaeTransformer extends Transformer {
     setDefault(anomalyThreshold, info.anomalyThreshold() == null ? Double.NaN : info.anomalyThreshold());
     setDefault(engine, EncoderEngines.ONNXRUNTIME);
     setDefault(engineThreads, 1);
+    setDefault(vectorOutput, false);
   }
 
   /** Loads a model directory (any Hadoop path; checksum verified). */
@@ -136,6 +143,10 @@ public final class VaeTransformer extends Transformer {
     return engineThreads;
   }
 
+  public BooleanParam vectorOutput() {
+    return vectorOutput;
+  }
+
   /** The anomaly threshold in force (set, or the model's). */
   public double threshold() {
     return (Double) getOrDefault(anomalyThreshold);
@@ -170,6 +181,12 @@ public final class VaeTransformer extends Transformer {
   public VaeTransformer setEngine(String name, int threads) {
     set(engine, name);
     set(engineThreads, threads);
+    return this;
+  }
+
+  /** True: z_mean and z_log_var as Spark ML {@code Vector} (VectorUDT) columns instead of array&lt;float&gt;. */
+  public VaeTransformer setVectorOutput(boolean value) {
+    set(vectorOutput, value);
     return this;
   }
 
@@ -211,9 +228,16 @@ public final class VaeTransformer extends Transformer {
       if (names.contains(output)) {
         throw new IllegalArgumentException("Cannot transform: the input already has a column " + output);
       }
-      result = result.add(RowScoring.field(output));
+      result = result.add(isVector(output) ? DataTypes.createStructField(output, SQLDataTypes.VectorType(), false)
+          : RowScoring.field(output));
     }
     return result;
+  }
+
+  /** Whether {@code output} is written as a Spark ML vector. */
+  private boolean isVector(String output) {
+    return (Boolean) getOrDefault(vectorOutput) && (output.equals(RowScoring.Z_MEAN)
+        || output.equals(RowScoring.Z_LOG_VAR));
   }
 
   private void checkParams() {
@@ -259,6 +283,11 @@ public final class VaeTransformer extends Transformer {
     JavaRDD<InternalRow> rows = prepared.queryExecution().toRdd().toJavaRDD().mapPartitions(scoring);
     Dataset<Row> scored = spark.internalCreateDataFrame(rows.rdd(), scoredSchema, false)
         .drop(TMP_ID, TMP_FEATURES, TMP_FILE);
+    for (String output : outputs()) {
+      if (isVector(output)) {
+        scored = scored.withColumn(output, array_to_vector(col(output)));
+      }
+    }
     assert Arrays.equals(scored.schema().fieldNames(), outputSchema.fieldNames());
     return scored;
   }

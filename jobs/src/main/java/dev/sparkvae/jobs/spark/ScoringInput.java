@@ -28,17 +28,28 @@ public record ScoringInput(VaeTransformer transformer, Dataset<Row> frame) {
   public static ScoringInput open(SparkSession spark, String model, String input, String format, List<String> keep)
       throws IOException {
     VaeTransformer transformer = VaeTransformer.load(spark, model);
-    FeatureSchema expected = transformer.info().featureSchema();
-    DataSettings data = new DataSettings(format, expected.idColumn(), "", expected.featuresColumn(),
-        expected.featureColumns());
+    Dataset<Row> frame = checkedFrame(spark, transformer.info().featureSchema(), false, model, input, format, keep);
+    transformer.setIdCol(FeatureFrames.ID).setFeaturesCol(FeatureFrames.FEATURES);
+    return new ScoringInput(transformer, frame);
+  }
+
+  /**
+   * The normalised frame of {@code input} read with the feature layout {@code expected} of the model in
+   * {@code model}, with the model's label column when {@code withLabel} (null where the input has none).
+   *
+   * @throws IOException for a missing input or when its features do not match (expected vs found)
+   */
+  public static Dataset<Row> checkedFrame(SparkSession spark, FeatureSchema expected, boolean withLabel,
+      String model, String input, String format, List<String> keep) throws IOException {
+    DataSettings data = new DataSettings(format, expected.idColumn(), withLabel ? expected.labelColumn() : "",
+        expected.featuresColumn(), expected.featureColumns());
     Dataset<Row> frame = FeatureFrames.read(spark, data, input, keep);
     FeatureSchema found = FeatureFrames.schemaOf(frame, data, input);
     if (found.featureCount() != expected.featureCount()) {
       throw new IOException(String.format("Cannot score %s with the model in %s: the input has %s, the model "
           + "expects %s", input, model, found.describe(), expected.describe()));
     }
-    transformer.setIdCol(FeatureFrames.ID).setFeaturesCol(FeatureFrames.FEATURES);
-    return new ScoringInput(transformer, frame);
+    return frame;
   }
 
   /**
