@@ -105,6 +105,7 @@ public final class TrainJob {
     Configuration hadoopConf = spark.sparkContext().hadoopConfiguration();
     AtomicDirectory.checkWritable(options.model(), options.overwrite(), hadoopConf);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    spark.sparkContext().setJobDescription("train: reading " + options.input());
 
     Dataset<Row> trainFrame = FeatureFrames.read(spark, data, options.input(), List.of());
     Dataset<Row> testFrame;
