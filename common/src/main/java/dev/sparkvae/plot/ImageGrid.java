@@ -12,8 +12,9 @@ import java.util.List;
  *
  * <p>Layout, in pixels: a {@value #CAPTION}-high caption band; cells of {@code width·scale × height·scale}
  * separated and framed by {@value #GAP}; an extra {@value #GROUP_GAP} between groups of {@code rowsPerGroup} grid
- * rows when it is positive (so an original and its reconstruction stay together). Values map to grey linearly: [0, 1] to black–white
- * when every value lies in [0, 1] (probabilities, pixels), else the smallest to the largest value of the grid.
+ * rows when it is positive (so an original and its reconstruction stay together). Values map to grey linearly:
+ * [0, 1] to black–white when every value lies in [0, 1] (probabilities, pixels), else the smallest to the largest
+ * value of the grid.
  */
 public final class ImageGrid {
   static {

@@ -50,8 +50,9 @@ import org.apache.spark.sql.types.StructType;
  * forward pass), {@code samples} (16 importance samples for log_prob and negative_elbo), {@code anomalyThreshold}
  * (the model's recorded threshold, NaN when none), {@code engine} and {@code engineThreads} (onnxruntime, 1 native
  * thread per task: computes z_mean and z_log_var when they are the only outputs), {@code vectorOutput} (false: z_mean
- * and z_log_var as array&lt;float&gt;; true: as Spark ML {@code Vector}s, ready for KMeans, PCA or LSH). Rows are validated against the model's feature schema; a bad
- * row fails the job naming file, id and rule. Danger: the model's bytes are broadcast at every transform.
+ * and z_log_var as array&lt;float&gt;; true: as Spark ML {@code Vector}s, ready for KMeans, PCA or LSH). Rows are
+ * validated against the model's feature schema; a bad row fails the job naming file, id and rule. Danger: the
+ * model's bytes are broadcast at every transform.
  */
 public final class VaeTransformer extends Transformer {
   private static final long serialVersionUID = 1L;
