@@ -1,6 +1,7 @@
 package dev.sparkvae.run;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.sparkvae.io.AtomicFile;
 import dev.sparkvae.model.Json;
 import java.io.IOException;
@@ -41,16 +42,16 @@ public record RunSummary(String job, String status, String error, String started
     return new Builder(job);
   }
 
-  /** This summary as indented JSON with snake_case keys. */
+  /** This summary as JSON with snake_case keys on one line (for logs). */
   public String toJson() {
     try {
-      return Json.MAPPER.writeValueAsString(this);
+      return Json.MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(this);
     } catch (JsonProcessingException e) {
       throw new UncheckedIOException(e);
     }
   }
 
-  /** Writes {@link #toJson()} to {@code file} (any Hadoop path) atomically, replacing an existing file. */
+  /** Writes this summary as indented JSON to {@code file} (any Hadoop path) atomically, replacing an existing file. */
   public void write(String file, Configuration hadoopConf) throws IOException {
     AtomicFile.write(file, Json.MAPPER.writeValueAsBytes(this), hadoopConf);
   }

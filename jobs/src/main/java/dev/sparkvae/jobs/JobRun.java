@@ -79,7 +79,7 @@ final class JobRun {
         .environment("blas_vendor", Backends.blasVendor())
         .versions(TrainJob.versions());
     RunSummary done = error == null ? summary.succeeded() : summary.failed(error);
-    LOG.info("run summary: {}", done.toJson().replaceAll("\\s*\\n\\s*", " "));
+    LOG.info("run summary: {}", done.toJson());
     if (summaryFile == null) {
       return;
     }

@@ -224,8 +224,11 @@ public final class ConsoleProgress implements AutoCloseable {
     final AtomicLong read = new AtomicLong();
   }
 
-  /** Descriptions, start times and row counts of the running jobs, from Spark's listener bus. */
-  private static final class Tracker extends SparkListener {
+  /**
+   * Descriptions, start times and row counts of the running jobs, from Spark's listener bus. When the last running
+   * job ends the line is cleared at once, so that what the driver logs next starts on a clean line.
+   */
+  private final class Tracker extends SparkListener {
     final Map<Integer, String> descriptions = new ConcurrentHashMap<>();
     final Map<Integer, Long> started = new ConcurrentHashMap<>();
     final Map<Integer, Rows> rows = new ConcurrentHashMap<>();
@@ -263,6 +266,9 @@ public final class ConsoleProgress implements AutoCloseable {
       started.remove(job);
       rows.remove(job);
       jobOfStage.values().removeIf(j -> j == job);
+      if (started.isEmpty()) {
+        show("");
+      }
     }
   }
 }
