@@ -23,8 +23,9 @@ import org.deeplearning4j.util.ModelSerializer;
  * ({@link ModelInfo}, including the sha256 of model.zip) and {@code metrics.json} (one {@link EpochMetrics} per
  * epoch). Paths go through Hadoop's FileSystem, so {@code hdfs://} and {@code s3a://} work as local paths do.
  *
- * <p>Writing is atomic: the files go to a hidden sibling directory that is renamed into place when complete. An
- * existing directory is replaced only when {@code overwrite} is set. Loading verifies the checksum.
+ * <p>Writing is atomic: the files go to a hidden sibling directory that is renamed into place when complete, with
+ * any {@link ExtraFiles} a caller adds (train adds {@code plots/}). An existing directory is replaced only when
+ * {@code overwrite} is set. Loading verifies the checksum.
  */
 public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<EpochMetrics> metrics) {
   public static final String MODEL_ZIP = "model.zip";

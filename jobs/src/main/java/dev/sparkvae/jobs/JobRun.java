@@ -44,11 +44,12 @@ final class JobRun {
     if (summaryFile != null) {
       AtomicDirectory.checkWritable(summaryFile, overwrite, sc.hadoopConfiguration());
     }
+    String progressMode = settings.oneOf("progress.console", "auto", "on", "off");
+    double progressInterval = settings.positiveDouble("progress.interval-seconds");
     RunSummary.Builder summary = RunSummary.start(job);
     String group = "sparkvae-" + job + "-" + UUID.randomUUID().toString().substring(0, 8);
     sc.setJobGroup(group, job, false);
-    ConsoleProgress progress = ConsoleProgress.start(sc, settings.oneOf("progress.console", "auto", "on", "off"),
-        settings.positiveDouble("progress.interval-seconds"), console);
+    ConsoleProgress progress = ConsoleProgress.start(sc, progressMode, progressInterval, console);
     try {
       String line = work.run(summary);
       finish(sc, settings, summary, summaryFile, null);

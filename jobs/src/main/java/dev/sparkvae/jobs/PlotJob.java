@@ -12,6 +12,7 @@ import dev.sparkvae.model.VaeModel;
 import dev.sparkvae.plot.ModelPlots;
 import dev.sparkvae.plot.Plot;
 import dev.sparkvae.plot.PlotSample;
+import java.awt.AWTError;
 import java.io.IOException;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
@@ -117,7 +118,8 @@ public final class PlotJob {
       spark.sparkContext().setJobDescription(String.format("train: plots from %d rows of %s",
           settings.latentPoints(), source));
       plots = render(net, metrics, frame, validator, source, settings);
-    } catch (RuntimeException e) {
+    } catch (Exception | LinkageError | AWTError | InternalError e) {
+      // Exception includes Spark's undeclared checked ones; the errors are how AWT reports missing fonts.
       LOG.warn("train: the model is written without plots: {}; make them with: plot --model {} --input {}",
           e.getMessage(), model, source, e);
       return (fs, staging) -> { };

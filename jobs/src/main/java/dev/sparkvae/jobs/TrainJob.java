@@ -119,6 +119,7 @@ public final class TrainJob {
     }
     FeatureSchema schema = FeatureFrames.schemaOf(trainFrame, data, options.input());
     FeatureValidator validator = new FeatureValidator(schema.featureCount(), spec.distribution());
+    // A plot.image-shape that does not fit the features fails now, not after hours of training.
     recipe.plot().imageShape(schema.featureCount());
 
     spark.sparkContext().setJobDescription("train: validating " + options.input());
