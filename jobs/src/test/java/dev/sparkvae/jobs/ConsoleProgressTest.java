@@ -25,7 +25,7 @@ class ConsoleProgressTest {
       sc.setJobDescription("progress test: 4 slow partitions");
       TestSpark.session().range(0, 4000, 1, 4).as(Encoders.LONG())
           .mapPartitions((MapPartitionsFunction<Long, Long>) rows -> {
-            Thread.sleep(300);
+            Thread.sleep(400);
             return rows;
           }, Encoders.LONG())
           .write().parquet(dir.resolve("out").toString());

@@ -4,19 +4,19 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Paths;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.spark.SparkContext;
-import org.apache.spark.SparkJobInfo;
-import org.apache.spark.SparkStageInfo;
-import org.apache.spark.SparkStatusTracker;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerJobEnd;
 import org.apache.spark.scheduler.SparkListenerJobStart;
+import org.apache.spark.scheduler.SparkListenerStageCompleted;
+import org.apache.spark.scheduler.SparkListenerStageSubmitted;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import org.apache.spark.scheduler.SparkListenerTaskStart;
 import scala.collection.JavaConverters;
 
 /**
@@ -25,9 +25,9 @@ import scala.collection.JavaConverters;
  * time from its pace so far, e.g.
  * {@code encode: in to out | stage 3: 37/120 tasks, 2 running | 1.24M rows written, 25.3k rows/s | ETA 3m12s}.
  *
- * <p>A daemon thread polls Spark's status tracker every interval; row counts come from a listener over the metrics
- * of finished tasks. On a terminal the line is redrawn in place and cleared between Spark jobs; elsewhere a new line
- * is printed whenever it changes. {@link #close()} stops the thread, clears the line and removes the listener.
+ * <p>A listener follows jobs, stages and tasks on Spark's listener bus (rows from the metrics of finished tasks); a
+ * daemon thread draws the line every interval. On a terminal the line is redrawn in place and cleared between Spark
+ * jobs; elsewhere a new line is printed whenever it changes. {@link #close()} stops the thread, clears the line and removes the listener.
  * Modes: {@code auto} (on when stderr is a terminal), {@code on}, {@code off}.
  */
 public final class ConsoleProgress implements AutoCloseable {
@@ -123,32 +123,18 @@ public final class ConsoleProgress implements AutoCloseable {
 
   /** The line for now: empty when no Spark job runs. */
   String line(long nowMillis) {
-    SparkStatusTracker status = sc.statusTracker();
-    int[] active = status.getActiveJobIds();
-    if (active.length == 0) {
+    Integer job = tracker.started.keySet().stream().max(Integer::compare).orElse(null);
+    if (job == null) {
       return "";
     }
-    int job = Arrays.stream(active).max().getAsInt();
     StringBuilder line = new StringBuilder(tracker.descriptions.getOrDefault(job, "Spark job " + job));
-    SparkJobInfo info = orNull(status.getJobInfo(job));
-    int[] activeStages = status.getActiveStageIds();
-    SparkStageInfo stage = null;
-    if (info != null) {
-      for (int id : info.stageIds()) {
-        if (Arrays.stream(activeStages).anyMatch(s -> s == id)) {
-          SparkStageInfo candidate = orNull(status.getStageInfo(id));
-          if (candidate != null && (stage == null || candidate.stageId() < stage.stageId())) {
-            stage = candidate;
-          }
-        }
-      }
-    }
+    Stage stage = tracker.stages.values().stream().filter(s -> s.job == job).min((a, b) -> Integer.compare(a.id,
+        b.id)).orElse(null);
     if (stage != null) {
-      int done = stage.numCompletedTasks();
-      int total = stage.numTasks();
-      line.append(String.format(" | stage %d: %d/%d tasks", stage.stageId(), done, total));
-      if (stage.numActiveTasks() > 0) {
-        line.append(", ").append(stage.numActiveTasks()).append(" running");
+      int done = stage.completed.get();
+      line.append(String.format(" | stage %d: %d/%d tasks", stage.id, done, stage.tasks));
+      if (stage.running.get() > 0) {
+        line.append(", ").append(stage.running.get()).append(" running");
       }
       Rows rows = tracker.rows.get(job);
       Long started = tracker.started.get(job);
@@ -164,16 +150,12 @@ public final class ConsoleProgress implements AutoCloseable {
               .append("/s");
         }
       }
-      if (done > 0 && done < total && stage.submissionTime() > 0) {
-        double perTask = (nowMillis - stage.submissionTime()) / 1000.0 / done;
-        line.append(" | ETA ").append(duration(perTask * (total - done)));
+      if (done > 0 && done < stage.tasks) {
+        double perTask = (nowMillis - stage.submitted) / 1000.0 / done;
+        line.append(" | ETA ").append(duration(perTask * (stage.tasks - done)));
       }
     }
     return line.toString();
-  }
-
-  private static <T> T orNull(scala.Option<T> option) {
-    return option.isDefined() ? option.get() : null;
   }
 
   /** 950, 12.3k, 4.21M. */
@@ -224,15 +206,35 @@ public final class ConsoleProgress implements AutoCloseable {
     final AtomicLong read = new AtomicLong();
   }
 
+  /** One running stage (its latest attempt): tasks in all, finished and running, and when it was submitted. */
+  private static final class Stage {
+    final int id;
+    final int job;
+    final int tasks;
+    final long submitted;
+    final AtomicInteger completed = new AtomicInteger();
+    final AtomicInteger running = new AtomicInteger();
+
+    Stage(int id, int job, int tasks, long submitted) {
+      this.id = id;
+      this.job = job;
+      this.tasks = tasks;
+      this.submitted = submitted;
+    }
+  }
+
   /**
-   * Descriptions, start times and row counts of the running jobs, from Spark's listener bus. When the last running
-   * job ends the line is cleared at once, so that what the driver logs next starts on a clean line.
+   * The running jobs and stages, from Spark's listener bus: descriptions, task counts and the rows of finished tasks
+   * all come from the same events, so they agree (Spark's status store flushes its live counts only now and then).
+   * When the last running job ends the line is cleared at once, so that what the driver logs next starts on a
+   * clean line.
    */
   private final class Tracker extends SparkListener {
     final Map<Integer, String> descriptions = new ConcurrentHashMap<>();
     final Map<Integer, Long> started = new ConcurrentHashMap<>();
     final Map<Integer, Rows> rows = new ConcurrentHashMap<>();
     final Map<Integer, Integer> jobOfStage = new ConcurrentHashMap<>();
+    final Map<Integer, Stage> stages = new ConcurrentHashMap<>();
 
     @Override
     public void onJobStart(SparkListenerJobStart event) {
@@ -242,15 +244,39 @@ public final class ConsoleProgress implements AutoCloseable {
       if (description != null) {
         descriptions.put(job, description);
       }
-      started.put(job, event.time());
       rows.put(job, new Rows());
       for (Object stage : JavaConverters.seqAsJavaList(event.stageIds())) {
         jobOfStage.put((Integer) stage, job);
+      }
+      started.put(job, event.time());
+    }
+
+    @Override
+    public void onStageSubmitted(SparkListenerStageSubmitted event) {
+      int id = event.stageInfo().stageId();
+      Integer job = jobOfStage.get(id);
+      if (job != null) {
+        stages.put(id, new Stage(id, job, event.stageInfo().numTasks(), System.currentTimeMillis()));
+      }
+    }
+
+    @Override
+    public void onTaskStart(SparkListenerTaskStart event) {
+      Stage stage = stages.get(event.stageId());
+      if (stage != null) {
+        stage.running.incrementAndGet();
       }
     }
 
     @Override
     public void onTaskEnd(SparkListenerTaskEnd event) {
+      Stage stage = stages.get(event.stageId());
+      if (stage != null) {
+        stage.running.decrementAndGet();
+        if (event.taskInfo().successful()) {
+          stage.completed.incrementAndGet();
+        }
+      }
       Integer job = jobOfStage.get(event.stageId());
       Rows counts = job == null ? null : rows.get(job);
       if (counts != null && event.taskMetrics() != null && event.taskInfo().successful()) {
@@ -260,12 +286,18 @@ public final class ConsoleProgress implements AutoCloseable {
     }
 
     @Override
+    public void onStageCompleted(SparkListenerStageCompleted event) {
+      stages.remove(event.stageInfo().stageId());
+    }
+
+    @Override
     public void onJobEnd(SparkListenerJobEnd event) {
       int job = event.jobId();
-      descriptions.remove(job);
       started.remove(job);
+      descriptions.remove(job);
       rows.remove(job);
       jobOfStage.values().removeIf(j -> j == job);
+      stages.values().removeIf(stage -> stage.job == job);
       if (started.isEmpty()) {
         show("");
       }
