@@ -154,6 +154,20 @@ public final class Settings {
     throw invalid(key, value(key), "the value must be one of " + String.join(", ", choices));
   }
 
+  public boolean bool(String key) {
+    ConfigValue value = value(key);
+    if (value.valueType() == ConfigValueType.BOOLEAN) {
+      return (Boolean) value.unwrapped();
+    }
+    if (value.valueType() == ConfigValueType.STRING) {
+      String text = ((String) value.unwrapped()).trim().toLowerCase(java.util.Locale.ROOT);
+      if (text.equals("true") || text.equals("false")) {
+        return Boolean.parseBoolean(text);
+      }
+    }
+    throw invalid(key, value, "the value must be true or false");
+  }
+
   public int positiveInt(String key) {
     long n = integer(key, "a positive integer");
     if (n <= 0 || n > Integer.MAX_VALUE) {

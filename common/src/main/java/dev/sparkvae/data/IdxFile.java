@@ -23,7 +23,12 @@ public final class IdxFile {
 
   /** Images scaled to [0,1], one row per image, at most {@code limit} of them. */
   public static float[][] readImages(Path file, int limit) throws IOException {
-    try (DataInputStream in = open(file)) {
+    return readImages(open(file), file.toString(), limit);
+  }
+
+  /** Images of the IDX stream {@code source} (closed here), named {@code file} in messages. */
+  public static float[][] readImages(InputStream source, String file, int limit) throws IOException {
+    try (DataInputStream in = decompressed(source)) {
       checkMagic(file, in.readInt(), IMAGES_MAGIC, "images");
       int count = Math.min(in.readInt(), limit);
       int pixels = in.readInt() * in.readInt();
@@ -41,7 +46,12 @@ public final class IdxFile {
 
   /** Labels, at most {@code limit} of them. */
   public static int[] readLabels(Path file, int limit) throws IOException {
-    try (DataInputStream in = open(file)) {
+    return readLabels(open(file), file.toString(), limit);
+  }
+
+  /** Labels of the IDX stream {@code source} (closed here), named {@code file} in messages. */
+  public static int[] readLabels(InputStream source, String file, int limit) throws IOException {
+    try (DataInputStream in = decompressed(source)) {
       checkMagic(file, in.readInt(), LABELS_MAGIC, "labels");
       int count = Math.min(in.readInt(), limit);
       byte[] raw = new byte[count];
@@ -54,25 +64,29 @@ public final class IdxFile {
     }
   }
 
-  private static DataInputStream open(Path file) throws IOException {
+  private static InputStream open(Path file) throws IOException {
     if (!Files.isRegularFile(file)) {
       throw new IOException("Cannot read IDX file " + file + ": it does not exist");
     }
-    InputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
+    return Files.newInputStream(file);
+  }
+
+  private static DataInputStream decompressed(InputStream source) throws IOException {
+    InputStream raw = new BufferedInputStream(source, 1 << 16);
     raw.mark(2);
     boolean gzip = raw.read() == 0x1f && raw.read() == 0x8b;
     raw.reset();
     return new DataInputStream(new BufferedInputStream(gzip ? new GZIPInputStream(raw, 1 << 16) : raw, 1 << 16));
   }
 
-  private static void checkMagic(Path file, int magic, int expected, String kind) throws IOException {
+  private static void checkMagic(String file, int magic, int expected, String kind) throws IOException {
     if (magic != expected) {
       throw new IOException(String.format("Cannot read %s from %s: magic number %d, expected %d (IDX %s file)", kind,
           file, magic, expected, kind));
     }
   }
 
-  private static void readFully(Path file, DataInputStream in, byte[] buffer, int item) throws IOException {
+  private static void readFully(String file, DataInputStream in, byte[] buffer, int item) throws IOException {
     try {
       in.readFully(buffer);
     } catch (EOFException e) {

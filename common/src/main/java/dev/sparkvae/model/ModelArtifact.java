@@ -23,8 +23,9 @@ import org.deeplearning4j.util.ModelSerializer;
  * ({@link ModelInfo}, including the sha256 of model.zip) and {@code metrics.json} (one {@link EpochMetrics} per
  * epoch). Paths go through Hadoop's FileSystem, so {@code hdfs://} and {@code s3a://} work as local paths do.
  *
- * <p>Writing is atomic: the files go to a hidden sibling directory that is renamed into place when complete. An
- * existing directory is replaced only when {@code overwrite} is set. Loading verifies the checksum.
+ * <p>Writing is atomic: the files go to a hidden sibling directory that is renamed into place when complete, with
+ * any {@link ExtraFiles} a caller adds (train adds {@code plots/}). An existing directory is replaced only when
+ * {@code overwrite} is set. Loading verifies the checksum.
  */
 public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<EpochMetrics> metrics) {
   public static final String MODEL_ZIP = "model.zip";
@@ -38,6 +39,18 @@ public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<Epoc
    * @throws IOException when {@code dir} exists and {@code overwrite} is false, or on a write failure
    */
   public ModelArtifact save(String dir, Configuration hadoopConf, boolean overwrite) throws IOException {
+    return save(dir, hadoopConf, overwrite, (fs, staging) -> { });
+  }
+
+  /** Writes more files into a model directory before it is committed (e.g. plots), so they appear with it. */
+  @FunctionalInterface
+  public interface ExtraFiles {
+    void write(FileSystem fs, Path staging) throws IOException;
+  }
+
+  /** {@link #save(String, Configuration, boolean)}, with {@code extra} files written before the commit. */
+  public ModelArtifact save(String dir, Configuration hadoopConf, boolean overwrite, ExtraFiles extra)
+      throws IOException {
     AtomicDirectory.checkWritable(dir, overwrite, hadoopConf);
     Path staging = new Path(AtomicDirectory.staging(dir));
     FileSystem fs = staging.getFileSystem(hadoopConf);
@@ -51,6 +64,7 @@ public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<Epoc
       ModelInfo written = info.withModelSha256(sha256);
       writeJson(fs, new Path(staging, MODEL_JSON), written);
       writeJson(fs, new Path(staging, METRICS_JSON), metrics);
+      extra.write(fs, staging);
       AtomicDirectory.commit(staging.toString(), dir, hadoopConf);
       return new ModelArtifact(written, network, metrics);
     } finally {

@@ -1,21 +1,26 @@
 package dev.sparkvae.jobs;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sparkvae.config.InvalidSettingException;
+import dev.sparkvae.config.PlotSettings;
 import dev.sparkvae.config.Settings;
 import dev.sparkvae.data.BadRowException;
 import dev.sparkvae.data.BadRowPolicy;
 import dev.sparkvae.data.InputChecks;
 import dev.sparkvae.data.RowCounts;
+import dev.sparkvae.io.AtomicDirectory;
 import dev.sparkvae.jobs.spark.SparkSessions;
+import dev.sparkvae.model.EpochMetrics;
 import dev.sparkvae.model.engine.EncoderEngines;
+import dev.sparkvae.run.RunSummary;
 import dev.sparkvae.train.TrainingDivergedException;
 import java.io.File;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,7 +37,7 @@ import picocli.CommandLine.ParentCommand;
  */
 @Command(name = "sparkvae", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
     subcommands = {Cli.Import.class, Cli.Train.class, Cli.Encode.class, Cli.Reconstruct.class,
-        Cli.Evaluate.class},
+        Cli.Evaluate.class, Cli.Plot.class},
     description = "Train and run variational autoencoders on Apache Spark.")
 public final class Cli implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(Cli.class);
@@ -46,6 +51,7 @@ public final class Cli implements Callable<Integer> {
   File confDir;
 
   PrintWriter out;
+  PrintWriter err;
 
   public static void main(String[] args) {
     System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
@@ -55,6 +61,7 @@ public final class Cli implements Callable<Integer> {
   public static int run(PrintWriter out, PrintWriter err, String... args) {
     Cli cli = new Cli();
     cli.out = out;
+    cli.err = err;
     return new CommandLine(cli)
         .setCaseInsensitiveEnumValuesAllowed(true)
         .setOut(out)
@@ -69,7 +76,8 @@ public final class Cli implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    throw new CommandLine.ParameterException(new CommandLine(this), "Missing job: import, train, encode, reconstruct or evaluate");
+    throw new CommandLine.ParameterException(new CommandLine(this),
+        "Missing job: import, train, encode, reconstruct, evaluate or plot");
   }
 
   /**
@@ -100,6 +108,28 @@ public final class Cli implements Callable<Integer> {
     return Settings.load(clusterFile, options.config, options.overrides);
   }
 
+  /** The work of a job in its Spark session: runs it, fills in the summary, returns the lines to print. */
+  @FunctionalInterface
+  interface SparkWork {
+    String run(SparkSession spark, RunSummary.Builder summary) throws Exception;
+  }
+
+  /** Runs {@code job} in a Spark session made from {@code settings} as a {@link JobRun}; prints what it returns. */
+  void runJob(String job, Settings settings, SummaryOption summary, boolean overwrite, SparkWork work)
+      throws Exception {
+    try (SparkSession spark = SparkSessions.create(settings, "spark-vae " + job)) {
+      out.println(JobRun.execute(spark, job, settings, summary.file, overwrite, err, s -> work.run(spark, s)));
+    }
+  }
+
+  /** {@code --summary FILE}: every job accepts it. */
+  static final class SummaryOption {
+    @Option(names = "--summary", paramLabel = "FILE",
+        description = "Write the run summary (inputs, outputs, counts, timings, rows/s, backend) as JSON to FILE "
+            + "(any Hadoop path), also when the job fails.")
+    String file;
+  }
+
   /** Options every job that reads settings accepts. */
   static final class SettingsOptions {
     @Option(names = "--config", paramLabel = "FILE", description = "A HOCON file of settings (a job recipe).")
@@ -115,12 +145,14 @@ public final class Cli implements Callable<Integer> {
   static final class Import implements Callable<Integer> {
     @ParentCommand Cli cli;
     @Mixin SettingsOptions settingsOptions;
+    @Mixin SummaryOption summaryOption;
 
-    @Option(names = "--images", required = true, paramLabel = "FILE", description = "IDX images file (.gz or plain).")
-    Path images;
+    @Option(names = "--images", required = true, paramLabel = "FILE",
+        description = "IDX images file (.gz or plain; any Hadoop path).")
+    String images;
 
     @Option(names = "--labels", required = true, paramLabel = "FILE", description = "IDX labels file.")
-    Path labels;
+    String labels;
 
     @Option(names = "--output", required = true, paramLabel = "DIR", description = "Parquet output directory.")
     String output;
@@ -138,12 +170,14 @@ public final class Cli implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
       Settings settings = cli.settings(settingsOptions);
-      try (SparkSession spark = SparkSessions.create(settings, "spark-vae import")) {
+      cli.runJob("import", settings, summaryOption, overwrite, (spark, summary) -> {
         ImportJob.Result result = new ImportJob(spark,
             new ImportJob.Options(images, labels, output, limit, partitions, overwrite)).run();
-        cli.out.printf("Imported %d rows of %d features to %s%n", result.rows(), result.featureCount(),
+        summary.input("images", images).input("labels", labels).output("output", result.output())
+            .count("rows_written", result.rows()).throughput(result.rows());
+        return String.format("Imported %d rows of %d features to %s", result.rows(), result.featureCount(),
             result.output());
-      }
+      });
       return 0;
     }
   }
@@ -153,6 +187,7 @@ public final class Cli implements Callable<Integer> {
   static final class Train implements Callable<Integer> {
     @ParentCommand Cli cli;
     @Mixin SettingsOptions settingsOptions;
+    @Mixin SummaryOption summaryOption;
 
     @Option(names = "--input", required = true, paramLabel = "DIR", description = "Training data (Parquet or CSV).")
     String input;
@@ -179,15 +214,22 @@ public final class Cli implements Callable<Integer> {
       TrainJob.Recipe.from(settings);
       LOG.info("train settings: data={} vae={} train={}", settings.render("data"), settings.render("vae"),
           settings.render("train"));
-      try (SparkSession spark = SparkSessions.create(settings, "spark-vae train")) {
+      cli.runJob("train", settings, summaryOption, overwrite, (spark, summary) -> {
         TrainJob.Result result = new TrainJob(spark, settings, new TrainJob.Options(input, test, model, overwrite))
             .run();
         var last = result.metrics().get(result.metrics().size() - 1);
-        cli.out.printf("Trained %d epochs on %d examples; held-out negative ELBO %.2f nats per example%n",
-            last.epoch(), result.trainExamples(), last.testNegElbo());
-        cli.out.printf("Model:   %s/model.zip (with model.json)%n", model);
-        cli.out.printf("Metrics: %s/metrics.json%n", model);
-      }
+        Path plots = new Path(model, PlotJob.PLOTS);
+        boolean plotted = plots.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(plots);
+        summary.input("input", input).input("test", test).output("model", model)
+            .output("plots", plotted ? plots.toString() : null)
+            .count("train_examples", result.trainExamples()).count("test_examples", result.testExamples())
+            .count("epochs", last.epoch())
+            .timing("training_seconds", result.metrics().stream().mapToDouble(EpochMetrics::seconds).sum())
+            .throughput(result.trainExamples() * last.epoch());
+        return String.format("Trained %d epochs on %d examples; held-out negative ELBO %.2f nats per example%n"
+            + "Model:   %s/model.zip (with model.json)%nMetrics: %s/metrics.json%s", last.epoch(),
+            result.trainExamples(), last.testNegElbo(), model, model, plotted ? "\nPlots:   " + plots + "/" : "");
+      });
       return 0;
     }
   }
@@ -202,7 +244,10 @@ public final class Cli implements Callable<Integer> {
 
     @Option(names = "--overwrite", description = "Replace an existing output.")
     boolean overwrite;
+  }
 
+  /** How the jobs that score rows treat bad input. */
+  static final class InputCheckOptions {
     @Option(names = "--on-bad-rows", defaultValue = "fail", paramLabel = "MODE",
         description = "A row that fails validation: fail (the default: stop, naming file, row id, column and rule), "
             + "skip (leave it out, counted) or quarantine (leave it out and write it with its reason under the "
@@ -220,41 +265,11 @@ public final class Cli implements Callable<Integer> {
     InputChecks checks() {
       return new InputChecks(onBadRows, ignoreCorruptFiles, !skipDuplicateCheck);
     }
-  }
 
-  /** Options of the jobs that write one output row per input row. */
-  static final class RowsOutput {
-    @Option(names = "--output", required = true, paramLabel = "DIR", description = "Parquet output directory.")
-    String output;
-
-    @Option(names = "--keep", split = ",", paramLabel = "COL", description = "Input columns to copy to the output.")
-    List<String> keep = new ArrayList<>();
-  }
-
-  /** The base of encode, reconstruct and evaluate: settings, a session, the job, one line of result. */
-  abstract static class ScoringCommand implements Callable<Integer> {
-    @ParentCommand Cli cli;
-    @Mixin SettingsOptions settingsOptions;
-    @Mixin ScoringOptions scoring;
-
-    @Override
-    public Integer call() throws Exception {
-      Settings settings = cli.settings(settingsOptions);
-      settings.oneOf("data.format", "parquet", "csv");
-      settings.oneOf("inference.engine", EncoderEngines.NAMES.toArray(new String[0]));
-      settings.positiveInt("inference.threads");
-      try (SparkSession spark = SparkSessions.create(settings, "spark-vae " + getClass().getSimpleName()
-          .toLowerCase(java.util.Locale.ROOT))) {
-        cli.out.println(run(spark, settings));
-      }
-      return 0;
-    }
-
-    /** Runs the job with validated settings; returns the line to print. */
-    abstract String run(SparkSession spark, Settings settings) throws Exception;
-
-    /** The counts and skipped files of a run, when there is anything to say beyond the rows written. */
-    static String describe(RowCounts counts, Map<String, String> corruptFiles) {
+    /** Records the counts and skipped files of a run; the lines to print when there is more than rows written. */
+    static String report(RowCounts counts, Map<String, String> corruptFiles, RunSummary.Builder summary) {
+      counts.asMap().forEach((name, value) -> summary.count("rows_" + name, value));
+      summary.count("corrupt_files_skipped", corruptFiles.size());
       StringBuilder line = new StringBuilder();
       if (counts.read() != counts.written()) {
         line.append(String.format("%n%d rows read, %d written, %d skipped, %d quarantined", counts.read(),
@@ -271,6 +286,41 @@ public final class Cli implements Callable<Integer> {
     }
   }
 
+  /** Options of the jobs that write one output row per input row. */
+  static final class RowsOutput {
+    @Option(names = "--output", required = true, paramLabel = "DIR", description = "Parquet output directory.")
+    String output;
+
+    @Option(names = "--keep", split = ",", paramLabel = "COL", description = "Input columns to copy to the output.")
+    List<String> keep = new ArrayList<>();
+  }
+
+  /** The base of encode, reconstruct, evaluate and plot: settings, a session, the job, one line of result. */
+  abstract static class ScoringCommand implements Callable<Integer> {
+    @ParentCommand Cli cli;
+    @Mixin SettingsOptions settingsOptions;
+    @Mixin ScoringOptions scoring;
+    @Mixin SummaryOption summaryOption;
+
+    @Override
+    public Integer call() throws Exception {
+      Settings settings = cli.settings(settingsOptions);
+      settings.oneOf("data.format", "parquet", "csv");
+      settings.oneOf("inference.engine", EncoderEngines.NAMES.toArray(new String[0]));
+      settings.positiveInt("inference.threads");
+      PlotSettings.from(settings);
+      cli.runJob(getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT), settings, summaryOption,
+          scoring.overwrite, (spark, summary) -> {
+            summary.input("input", scoring.input).input("model", scoring.model);
+            return run(spark, settings, summary);
+          });
+      return 0;
+    }
+
+    /** Runs the job with validated settings, records what it did in {@code summary}; returns the line to print. */
+    abstract String run(SparkSession spark, Settings settings, RunSummary.Builder summary) throws Exception;
+  }
+
   @Command(name = "encode", mixinStandardHelpOptions = true,
       description = "Encode every row to the mean and log-variance of q(z|x) (Parquet: id, z_mean, z_log_var).")
   static final class Encode extends ScoringCommand {
@@ -280,13 +330,22 @@ public final class Cli implements Callable<Integer> {
         description = "Rows per forward pass (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
+    @Mixin InputCheckOptions inputChecks;
+
+    @Option(names = "--vector-output",
+        description = "Write z_mean and z_log_var as Spark ML vectors (for KMeans, PCA, LSH) instead of arrays.")
+    boolean vectorOutput;
+
     @Override
-    String run(SparkSession spark, Settings settings) throws Exception {
-      EncodeJob.Result result = new EncodeJob(spark, new EncodeJob.Options(scoring.input, scoring.model,
-          rows.output, rows.keep, batchSize, settings.string("data.format"), settings.string("inference.engine"),
-          settings.positiveInt("inference.threads"), scoring.overwrite, scoring.checks())).run();
-      return String.format("Encoded %d rows to %s (z_mean and z_log_var of size %d)%s", result.rows(),
-          result.output(), result.latentSize(), describe(result.counts(), result.corruptFiles()));
+    String run(SparkSession spark, Settings settings, RunSummary.Builder summary) throws Exception {
+      String engine = settings.string("inference.engine");
+      EncodeJob.Result result = new EncodeJob(spark, new EncodeJob.Options(scoring.input, scoring.model, rows.output,
+          rows.keep, batchSize, settings.string("data.format"), engine, settings.positiveInt("inference.threads"),
+          scoring.overwrite, inputChecks.checks(), vectorOutput)).run();
+      summary.output("output", result.output()).throughput(result.rows()).environment("inference_engine", engine);
+      return String.format("Encoded %d rows to %s (z_mean and z_log_var of size %d%s)%s", result.rows(),
+          result.output(), result.latentSize(), vectorOutput ? ", as vectors" : "",
+          InputCheckOptions.report(result.counts(), result.corruptFiles(), summary));
     }
   }
 
@@ -294,6 +353,7 @@ public final class Cli implements Callable<Integer> {
       description = "Per-row reconstruction error, importance-sampled log-likelihood and anomaly flag.")
   static final class Reconstruct extends ScoringCommand {
     @Mixin RowsOutput rows;
+    @Mixin InputCheckOptions inputChecks;
 
     @Option(names = "--samples", defaultValue = "16", paramLabel = "N",
         description = "Importance samples for log_prob (default: ${DEFAULT-VALUE}).")
@@ -311,20 +371,27 @@ public final class Cli implements Callable<Integer> {
     int batchSize;
 
     @Override
-    String run(SparkSession spark, Settings settings) throws Exception {
+    String run(SparkSession spark, Settings settings, RunSummary.Builder summary) throws Exception {
       ReconstructJob.Result result = new ReconstructJob(spark, new ReconstructJob.Options(scoring.input,
           scoring.model, rows.output, rows.keep, samples, withReconstruction, threshold, batchSize,
-          settings.string("data.format"), scoring.overwrite, scoring.checks())).run();
+          settings.string("data.format"), scoring.overwrite, inputChecks.checks())).run();
+      summary.output("output", result.output()).throughput(result.rows());
       return String.format("Scored %d rows to %s (anomaly threshold %.3f nats)%s", result.rows(), result.output(),
-          result.threshold(), describe(result.counts(), result.corruptFiles()));
+          result.threshold(), InputCheckOptions.report(result.counts(), result.corruptFiles(), summary));
     }
   }
 
   @Command(name = "evaluate", mixinStandardHelpOptions = true,
-      description = "Negative ELBO, reconstruction error and log-likelihood summaries as JSON.")
+      description = "Negative ELBO, reconstruction error and log-likelihood summaries as JSON, and plots.")
   static final class Evaluate extends ScoringCommand {
+    @Mixin InputCheckOptions inputChecks;
+
     @Option(names = "--output", paramLabel = "FILE", description = "Also write the JSON summary to FILE.")
     String output;
+
+    @Option(names = "--plots", paramLabel = "DIR",
+        description = "Directory of the plots (default: MODEL/plots/INPUT-NAME; none with plot.enabled=false).")
+    String plots;
 
     @Option(names = "--samples", defaultValue = "16", paramLabel = "N",
         description = "Importance samples for the log-likelihood (default: ${DEFAULT-VALUE}).")
@@ -335,9 +402,42 @@ public final class Cli implements Callable<Integer> {
     int batchSize;
 
     @Override
-    String run(SparkSession spark, Settings settings) throws Exception {
-      return new EvaluateJob(spark, new EvaluateJob.Options(scoring.input, scoring.model, output, samples, batchSize,
-          settings.string("data.format"), scoring.overwrite, scoring.checks())).run().toPrettyString();
+    String run(SparkSession spark, Settings settings, RunSummary.Builder summary) throws Exception {
+      PlotSettings plotSettings = PlotSettings.from(settings);
+      PlotJob plotJob = new PlotJob(spark, plotSettings, new PlotJob.Options(scoring.input, scoring.model, plots,
+          settings.string("data.format"), scoring.overwrite));
+      if (plotSettings.enabled()) {
+        AtomicDirectory.checkWritable(plotJob.output(), scoring.overwrite, spark.sparkContext().hadoopConfiguration());
+      }
+      ObjectNode figures = new EvaluateJob(spark, new EvaluateJob.Options(scoring.input, scoring.model, output,
+          samples, batchSize, settings.string("data.format"), scoring.overwrite, inputChecks.checks())).run();
+      summary.output("output", output).count("rows", figures.get("rows").asLong())
+          .count("rows_read", figures.get("rows_read").asLong())
+          .count("rows_skipped", figures.get("rows_skipped").asLong())
+          .count("duplicate_ids", figures.get("duplicate_ids").asLong())
+          .throughput(figures.get("rows").asLong());
+      if (plotSettings.enabled()) {
+        summary.output("plots", plotJob.run().output());
+      }
+      return figures.toPrettyString();
+    }
+  }
+
+  @Command(name = "plot", mixinStandardHelpOptions = true,
+      description = "Plots of a model on a dataset as PNG: training curve, latent map, reconstructions, samples.")
+  static final class Plot extends ScoringCommand {
+    @Option(names = "--output", paramLabel = "DIR",
+        description = "Directory of the PNG files (default: MODEL/plots/INPUT-NAME).")
+    String output;
+
+    @Override
+    String run(SparkSession spark, Settings settings, RunSummary.Builder summary) throws Exception {
+      PlotJob.Result result = new PlotJob(spark, PlotSettings.from(settings), new PlotJob.Options(scoring.input,
+          scoring.model, output, settings.string("data.format"), scoring.overwrite)).run();
+      summary.output("plots", result.output()).count("plots_written", result.plots().size())
+          .count("latent_points", result.sampledRows()).throughput(result.sampledRows());
+      return String.format("Wrote %s to %s (latent map of %d rows)", String.join(", ", result.plots().stream()
+          .map(dev.sparkvae.plot.Plot::name).toList()), result.output(), result.sampledRows());
     }
   }
 

@@ -21,8 +21,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code encode}: every row of a dataset to the mean and log-variance of q(z|x). Output Parquet: {@code id}
- * (long), {@code z_mean} and {@code z_log_var} (array&lt;float&gt; of the latent size), then the input columns
- * named in {@code keep}.
+ * (long), {@code z_mean} and {@code z_log_var} (array&lt;float&gt; of the latent size, or Spark ML vectors with
+ * {@code vectorOutput}, which Spark ML's KMeans, PCA and LSH read as they are), then the input columns named in
+ * {@code keep}.
  *
  * <p>The lean path: no decoder, no sampling, both latent heads in one GEMM. A thin wrapper over
  * {@link dev.sparkvae.jobs.api.VaeTransformer}: the input is checked against the model's feature schema before
@@ -43,9 +44,16 @@ public final class EncodeJob {
    * @param threads native threads of the engine per task
    * @param overwrite replace an existing output
    * @param checks what to do with bad rows, corrupt files and duplicate ids
+   * @param vectorOutput write z_mean and z_log_var as Spark ML vectors (VectorUDT) instead of array&lt;float&gt;
    */
   public record Options(String input, String model, String output, List<String> keep, int batchSize, String format,
-      String engine, int threads, boolean overwrite, InputChecks checks) {}
+      String engine, int threads, boolean overwrite, InputChecks checks, boolean vectorOutput) {
+    /** Options with the latent outputs as arrays. */
+    public Options(String input, String model, String output, List<String> keep, int batchSize, String format,
+        String engine, int threads, boolean overwrite, InputChecks checks) {
+      this(input, model, output, keep, batchSize, format, engine, threads, overwrite, checks, false);
+    }
+  }
 
   /**
    * What was written.
@@ -82,6 +90,7 @@ public final class EncodeJob {
         .setOutputCols(RowScoring.Z_MEAN, RowScoring.Z_LOG_VAR)
         .setBatchSize(options.batchSize())
         .setEngine(options.engine(), options.threads())
+        .setVectorOutput(options.vectorOutput())
         .setSkipBadRows(options.checks().onBadRows() != BadRowPolicy.FAIL)
         .transformKeeping(input.frame(), counters, kept.toArray(new String[0]))
         .select(columns.toArray(new Column[0])), counters, options.output());

@@ -11,16 +11,15 @@ import static org.apache.spark.sql.functions.percentile_approx;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sparkvae.data.BadRowPolicy;
 import dev.sparkvae.data.InputChecks;
+import dev.sparkvae.io.AtomicDirectory;
+import dev.sparkvae.io.AtomicFile;
 import dev.sparkvae.jobs.spark.RowCounters;
 import dev.sparkvae.jobs.spark.RowScoring;
 import dev.sparkvae.jobs.spark.ScoringInput;
 import dev.sparkvae.model.Json;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.util.List;
-import java.util.UUID;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -51,10 +50,9 @@ public final class EvaluateJob {
 
   /** The summary (also written to {@code output} when set). */
   public ObjectNode run() throws IOException {
-    Path output = options.output() == null ? null : new Path(options.output());
-    FileSystem fs = output == null ? null : output.getFileSystem(spark.sparkContext().hadoopConfiguration());
-    if (output != null && fs.exists(output) && !options.overwrite()) {
-      throw new IOException("Cannot write " + output + ": it already exists (pass --overwrite to replace it)");
+    Configuration hadoopConf = spark.sparkContext().hadoopConfiguration();
+    if (options.output() != null) {
+      AtomicDirectory.checkWritable(options.output(), options.overwrite(), hadoopConf);
     }
     if (options.checks().onBadRows() == BadRowPolicy.QUARANTINE) {
       throw new IllegalArgumentException("Cannot quarantine bad rows in evaluate: it writes no dataset; use "
@@ -93,18 +91,8 @@ public final class EvaluateJob {
     summary.put("reconstruction_error_max", number(row, 5));
     summary.put("log_prob_mean", number(row, 6));
     summary.put("log_prob_min", number(row, 7));
-    if (output != null) {
-      Path staging = new Path(output.getParent(), "." + output.getName() + ".tmp-" + UUID.randomUUID());
-      try (OutputStream out = fs.create(staging, false)) {
-        Json.MAPPER.writeValue(out, summary);
-      }
-      if (fs.exists(output)) {
-        fs.delete(output, false);
-      }
-      if (!fs.rename(staging, output)) {
-        fs.delete(staging, false);
-        throw new IOException("Cannot write " + output + ": renaming " + staging + " into place failed");
-      }
+    if (options.output() != null) {
+      AtomicFile.write(options.output(), Json.MAPPER.writeValueAsBytes(summary), hadoopConf);
     }
     return summary;
   }

@@ -6,10 +6,12 @@ import dev.sparkvae.data.IdxFile;
 import dev.sparkvae.io.AtomicDirectory;
 import dev.sparkvae.jobs.spark.FeatureFrames;
 import java.io.IOException;
-import java.nio.file.Path;
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -22,8 +24,8 @@ import org.slf4j.LoggerFactory;
  * {@code import}: Fashion-MNIST (or MNIST) IDX files to Parquet with {@code id} (long, 0-based position in the
  * file), {@code label} (int) and {@code features} (array&lt;float&gt;, pixels scaled to [0,1]).
  *
- * <p>The IDX files are read on the driver (they are local files of a few tens of MB); the output is written
- * atomically and never over an existing path unless {@code overwrite} is set.
+ * <p>The IDX files (any Hadoop path: local, {@code hdfs://}, {@code s3a://}) are read on the driver: they are a few
+ * tens of MB. The output is written atomically and never over an existing path unless {@code overwrite} is set.
  */
 public final class ImportJob {
   private static final Logger LOG = LoggerFactory.getLogger(ImportJob.class);
@@ -35,14 +37,14 @@ public final class ImportJob {
       .add(FeatureFrames.FEATURES, DataTypes.createArrayType(DataTypes.FloatType, false), false);
 
   /**
-   * @param images IDX images file (plain or .gz)
-   * @param labels IDX labels file with one label per image
+   * @param images IDX images file (plain or .gz; any Hadoop path)
+   * @param labels IDX labels file with one label per image (any Hadoop path)
    * @param output output directory (any Hadoop path)
    * @param limit import at most this many images (the first ones)
    * @param partitions Parquet files to write
    * @param overwrite replace an existing output
    */
-  public record Options(Path images, Path labels, String output, int limit, int partitions, boolean overwrite) {}
+  public record Options(String images, String labels, String output, int limit, int partitions, boolean overwrite) {}
 
   /** What was written. */
   public record Result(String output, long rows, int featureCount) {}
@@ -58,8 +60,8 @@ public final class ImportJob {
   public Result run() throws IOException {
     Configuration hadoopConf = spark.sparkContext().hadoopConfiguration();
     AtomicDirectory.checkWritable(options.output(), options.overwrite(), hadoopConf);
-    float[][] images = IdxFile.readImages(options.images(), options.limit());
-    int[] labels = IdxFile.readLabels(options.labels(), options.limit());
+    float[][] images = IdxFile.readImages(open(options.images(), hadoopConf), options.images(), options.limit());
+    int[] labels = IdxFile.readLabels(open(options.labels(), hadoopConf), options.labels(), options.limit());
     if (images.length != labels.length) {
       throw new IOException(String.format("Cannot import %s with %s: %d images but %d labels", options.images(),
           options.labels(), images.length, labels.length));
@@ -84,5 +86,14 @@ public final class ImportJob {
     int featureCount = images.length == 0 ? 0 : images[0].length;
     LOG.info("import: wrote {} rows of {} features to {}", rows.size(), featureCount, options.output());
     return new Result(options.output(), rows.size(), featureCount);
+  }
+
+  private static InputStream open(String file, Configuration hadoopConf) throws IOException {
+    Path path = new Path(file);
+    FileSystem fs = path.getFileSystem(hadoopConf);
+    if (!fs.isFile(path)) {
+      throw new IOException("Cannot read IDX file " + file + ": it does not exist");
+    }
+    return fs.open(path);
   }
 }

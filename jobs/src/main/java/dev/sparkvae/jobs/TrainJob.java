@@ -7,6 +7,7 @@ import static org.apache.spark.sql.functions.xxhash64;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sparkvae.config.DataSettings;
+import dev.sparkvae.config.PlotSettings;
 import dev.sparkvae.config.Settings;
 import dev.sparkvae.config.TrainSettings;
 import dev.sparkvae.config.VaeSpec;
@@ -51,7 +52,8 @@ import org.slf4j.LoggerFactory;
  * <p>Input rows are validated once and cached in executor memory; every epoch shuffles them (seeded) into new
  * minibatches. After each epoch the held-out negative ELBO is computed on the executors: on {@code test} when
  * given, else on the {@code train.validation-fraction} of rows chosen by a seeded hash of the id (the same rows
- * every run). The same seed, data and worker count give the same model.
+ * every run). The same seed, data and worker count give the same model. Unless {@code plot.enabled} is false, the
+ * model directory gets the {@link PlotJob} plots in {@code plots/}, drawn from a sample of the held-out rows.
  *
  * <p>Dangers: the model directory is refused when it exists unless {@code overwrite} is set; a non-finite loss
  * stops training with {@link dev.sparkvae.train.TrainingDivergedException}.
@@ -76,9 +78,10 @@ public final class TrainJob {
   }
 
   /** The typed settings of a training run; {@link #from} validates them all. */
-  public record Recipe(DataSettings data, VaeSpec vae, TrainSettings train) {
+  public record Recipe(DataSettings data, VaeSpec vae, TrainSettings train, PlotSettings plot) {
     public static Recipe from(Settings settings) {
-      return new Recipe(DataSettings.from(settings), VaeSpec.from(settings), TrainSettings.from(settings));
+      return new Recipe(DataSettings.from(settings), VaeSpec.from(settings), TrainSettings.from(settings),
+          PlotSettings.from(settings));
     }
   }
 
@@ -102,6 +105,7 @@ public final class TrainJob {
     Configuration hadoopConf = spark.sparkContext().hadoopConfiguration();
     AtomicDirectory.checkWritable(options.model(), options.overwrite(), hadoopConf);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    spark.sparkContext().setJobDescription("train: reading " + options.input());
 
     Dataset<Row> trainFrame = FeatureFrames.read(spark, data, options.input(), List.of());
     Dataset<Row> testFrame;
@@ -115,6 +119,8 @@ public final class TrainJob {
     }
     FeatureSchema schema = FeatureFrames.schemaOf(trainFrame, data, options.input());
     FeatureValidator validator = new FeatureValidator(schema.featureCount(), spec.distribution());
+    // A plot.image-shape that does not fit the features fails now, not after hours of training.
+    recipe.plot().imageShape(schema.featureCount());
 
     spark.sparkContext().setJobDescription("train: validating " + options.input());
     JavaRDD<float[]> trainRows = Minibatches.rows(trainFrame, validator).persist(StorageLevel.MEMORY_ONLY());
@@ -165,8 +171,11 @@ public final class TrainJob {
           String.format("%.3f", threshold), train.anomalyQuantile());
       ModelInfo info = new ModelInfo(ModelInfo.FORMAT_VERSION, schema, spec, settingsJson(), versions(), null,
           Instant.now().toString(), train.epochs(), trainExamples, train.anomalyQuantile(), threshold);
+      String plotSource = options.test() != null ? options.test() : options.input();
+      ModelArtifact.ExtraFiles plots = PlotJob.modelFiles(spark, recipe.plot(), net, metrics,
+          testExamples > 0 ? testFrame : trainFrame, validator, options.model(), plotSource);
       ModelArtifact artifact = new ModelArtifact(info, net, metrics).save(options.model(), hadoopConf,
-          options.overwrite());
+          options.overwrite(), plots);
       LOG.info("train: model written to {}", options.model());
       return new Result(artifact, trainExamples, testExamples);
     } finally {

@@ -1,5 +1,6 @@
 package dev.sparkvae.jobs.api;
 
+import static org.apache.spark.ml.functions.array_to_vector;
 import static org.apache.spark.sql.functions.col;
 
 import dev.sparkvae.jobs.spark.FeatureRows;
@@ -19,6 +20,7 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.Transformer;
+import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntParam;
@@ -51,9 +53,11 @@ import org.apache.spark.sql.types.StructType;
  * {@code outputCols} (z_mean, z_log_var; any of {@link RowScoring#OUTPUTS}), {@code batchSize} (1024 rows per
  * forward pass), {@code samples} (16 importance samples for log_prob and negative_elbo), {@code anomalyThreshold}
  * (the model's recorded threshold, NaN when none), {@code engine} and {@code engineThreads} (onnxruntime, 1 native
- * thread per task: computes z_mean and z_log_var when they are the only outputs), {@code skipBadRows} (false).
- * Rows are validated against the model's feature schema; a bad row fails the job naming file, id and rule, or is
- * left out with {@code skipBadRows}. Danger: the model's bytes are broadcast at every transform.
+ * thread per task: computes z_mean and z_log_var when they are the only outputs), {@code skipBadRows} (false),
+ * {@code vectorOutput} (false: z_mean and z_log_var as array&lt;float&gt;; true: as Spark ML {@code Vector}s, ready
+ * for KMeans, PCA or LSH). Rows are validated against the model's feature schema; a bad row fails the job naming
+ * file, id and rule, or is left out with {@code skipBadRows}. Danger: the model's bytes are broadcast at every
+ * transform.
  */
 public final class VaeTransformer extends Transformer {
   private static final long serialVersionUID = 1L;
@@ -75,6 +79,7 @@ public final class VaeTransformer extends Transformer {
   private final Param<String> engine;
   private final IntParam engineThreads;
   private final BooleanParam skipBadRows;
+  private final BooleanParam vectorOutput;
 
   private VaeTransformer(String uid, ModelInfo info, byte[] modelZip) {
     this.uid = uid;
@@ -89,6 +94,7 @@ public final class VaeTransformer extends Transformer {
     engine = new Param<>(this, "engine", "encoder engine for the latent outputs: onnxruntime or nd4j");
     engineThreads = new IntParam(this, "engineThreads", "native threads of the encoder engine per task");
     skipBadRows = new BooleanParam(this, "skipBadRows", "leave out rows that fail validation instead of failing");
+    vectorOutput = new BooleanParam(this, "vectorOutput", "z_mean and z_log_var as Spark ML vectors, not arrays");
     setDefault(idCol, info.featureSchema().idColumn());
     setDefault(featuresCol, "features");
     setDefault(outputCols, new String[] {RowScoring.Z_MEAN, RowScoring.Z_LOG_VAR});
@@ -98,6 +104,7 @@ public final class VaeTransformer extends Transformer {
     setDefault(engine, EncoderEngines.ONNXRUNTIME);
     setDefault(engineThreads, 1);
     setDefault(skipBadRows, false);
+    setDefault(vectorOutput, false);
   }
 
   /** Loads a model directory (any Hadoop path; checksum verified). */
@@ -149,6 +156,10 @@ public final class VaeTransformer extends Transformer {
     return skipBadRows;
   }
 
+  public BooleanParam vectorOutput() {
+    return vectorOutput;
+  }
+
   /** The anomaly threshold in force (set, or the model's). */
   public double threshold() {
     return (Double) getOrDefault(anomalyThreshold);
@@ -192,6 +203,12 @@ public final class VaeTransformer extends Transformer {
     return this;
   }
 
+  /** True: z_mean and z_log_var as Spark ML {@code Vector} (VectorUDT) columns instead of array&lt;float&gt;. */
+  public VaeTransformer setVectorOutput(boolean value) {
+    set(vectorOutput, value);
+    return this;
+  }
+
   public VaeTransformer setAnomalyThreshold(double value) {
     set(anomalyThreshold, value);
     return this;
@@ -230,7 +247,8 @@ public final class VaeTransformer extends Transformer {
       if (names.contains(output)) {
         throw new IllegalArgumentException("Cannot transform: the input already has a column " + output);
       }
-      result = result.add(RowScoring.field(output));
+      result = result.add(isVector(output) ? DataTypes.createStructField(output, SQLDataTypes.VectorType(), false)
+          : RowScoring.field(output));
     }
     return result;
   }
@@ -238,6 +256,12 @@ public final class VaeTransformer extends Transformer {
   /** Text fields of the model's named feature columns (CSV), parsed by the model rather than cast. */
   private boolean textFeatures(StructType schema) {
     return FeatureRows.isText(schema, getOrDefault(featuresCol)) && !info.featureSchema().featureColumns().isEmpty();
+  }
+
+  /** Whether {@code output} is written as a Spark ML vector. */
+  private boolean isVector(String output) {
+    return (Boolean) getOrDefault(vectorOutput) && (output.equals(RowScoring.Z_MEAN)
+        || output.equals(RowScoring.Z_LOG_VAR));
   }
 
   private void checkParams() {
@@ -325,7 +349,13 @@ public final class VaeTransformer extends Transformer {
             getOrDefault(engine), intParam(engineThreads), (Boolean) getOrDefault(skipBadRows)),
         counters);
     JavaRDD<InternalRow> scored = prepared.queryExecution().toRdd().toJavaRDD().mapPartitions(scoring);
-    return spark.internalCreateDataFrame(scored.rdd(), scoredSchema, false);
+    Dataset<Row> result = spark.internalCreateDataFrame(scored.rdd(), scoredSchema, false);
+    for (String output : outputs()) {
+      if (isVector(output)) {
+        result = result.withColumn(output, array_to_vector(col(output)));
+      }
+    }
+    return result;
   }
 
   @Override

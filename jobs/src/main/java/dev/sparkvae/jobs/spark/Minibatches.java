@@ -67,7 +67,7 @@ public final class Minibatches {
    * The checked features of one row whose id, features (array&lt;float&gt;) and source file are at the given
    * positions; throws {@link BadRowException} naming file, id and column.
    */
-  private static float[] features(Row row, int idIndex, int featuresIndex, int fileIndex,
+  static float[] features(Row row, int idIndex, int featuresIndex, int fileIndex,
       FeatureValidator validator) {
     Object id = row.isNullAt(idIndex) ? null : row.getLong(idIndex);
     String file = row.isNullAt(fileIndex) || row.getString(fileIndex).isEmpty() ? "(unknown file)"

@@ -63,19 +63,31 @@ public record ScoringInput(VaeTransformer transformer, Dataset<Row> frame, Input
   public static ScoringInput open(SparkSession spark, String model, String input, String format, List<String> keep,
       InputChecks checks) throws IOException {
     VaeTransformer transformer = VaeTransformer.load(spark, model);
-    FeatureSchema expected = transformer.info().featureSchema();
-    DataSettings data = new DataSettings(format, expected.idColumn(), "", expected.featuresColumn(),
-        expected.featureColumns());
     InputFiles files = InputFiles.check(spark, input, !"csv".equals(format), checks.ignoreCorruptFiles());
     files.corrupt().forEach((file, reason) -> LOG.warn("Skipping corrupt input file {}: {}", file, reason));
+    Dataset<Row> frame = checkedFrame(spark, transformer.info().featureSchema(), false, model, files, format, keep);
+    transformer.setIdCol(FeatureFrames.ID).setFeaturesCol(FeatureFrames.FEATURES);
+    return new ScoringInput(transformer, frame, files, checks);
+  }
+
+  /**
+   * The normalised frame of the checked files of an input, read with the feature layout {@code expected} of the
+   * model in {@code model}, with the model's label column when {@code withLabel} (null where the input has none).
+   *
+   * @throws IOException when the input's features do not match (expected vs found)
+   */
+  public static Dataset<Row> checkedFrame(SparkSession spark, FeatureSchema expected, boolean withLabel,
+      String model, InputFiles files, String format, List<String> keep) throws IOException {
+    String input = files.path();
+    DataSettings data = new DataSettings(format, expected.idColumn(), withLabel ? expected.labelColumn() : "",
+        expected.featuresColumn(), expected.featureColumns());
     Dataset<Row> frame = FeatureFrames.read(spark, data, files, keep);
     FeatureSchema found = FeatureFrames.schemaOf(frame, data, input);
     if (found.featureCount() != expected.featureCount()) {
       throw new IOException(String.format("Cannot score %s with the model in %s: the input has %s, the model "
           + "expects %s", input, model, found.describe(), expected.describe()));
     }
-    transformer.setIdCol(FeatureFrames.ID).setFeaturesCol(FeatureFrames.FEATURES);
-    return new ScoringInput(transformer, frame, files, checks);
+    return frame;
   }
 
   /**
@@ -123,7 +135,7 @@ public record ScoringInput(VaeTransformer transformer, Dataset<Row> frame, Input
     if (!checks.countDuplicateIds()) {
       return -1;
     }
-    spark.sparkContext().setJobDescription("duplicate ids of " + files.path());
+    describeStep(spark, "duplicate ids of " + files.path());
     Row row = frame.where(col(FeatureFrames.ID).isNotNull()).groupBy(FeatureFrames.ID).count()
         .where(col("count").gt(1)).agg(sum(col("count").minus(1)), count(lit(1))).first();
     long duplicates = row.isNullAt(0) ? 0 : row.getLong(0);
@@ -134,9 +146,16 @@ public record ScoringInput(VaeTransformer transformer, Dataset<Row> frame, Input
     return duplicates;
   }
 
+  /** Describes the next Spark jobs as a step of the current job: "encode: ..." becomes "encode: {@code step}". */
+  private static void describeStep(SparkSession spark, String step) {
+    String current = spark.sparkContext().getLocalProperty("spark.job.description");
+    int colon = current == null ? -1 : current.indexOf(':');
+    spark.sparkContext().setJobDescription(colon < 0 ? step : current.substring(0, colon) + ": " + step);
+  }
+
   /** Writes the bad rows of the input with their reason to {@code dir}; returns how many. */
   private long writeQuarantine(SparkSession spark, String dir) {
-    spark.sparkContext().setJobDescription("quarantine: bad rows of " + files.path());
+    describeStep(spark, "quarantine of the bad rows of " + files.path());
     StructType schema = frame.schema();
     DataType[] types = Arrays.stream(schema.fields()).map(StructField::dataType).toArray(DataType[]::new);
     FeatureRows check = FeatureRows.of(schema, FeatureFrames.ID, FeatureFrames.FEATURES, FeatureFrames.FEATURES,
