@@ -90,7 +90,10 @@ public final class LaunchCommand {
     }
     String sparkSubmit = options.sparkHome().isEmpty() ? "spark-submit"
         : new File(options.sparkHome(), "bin/spark-submit").getPath();
-    List<String> command = new ArrayList<>(List.of(sparkSubmit));
+    // The environment reaches the driver in client mode (the executors get theirs through spark.executorEnv).
+    List<String> command = new ArrayList<>(List.of("env"));
+    profile.taskEnvironment().forEach((key, value) -> command.add(key + "=" + value));
+    command.add(sparkSubmit);
     command.addAll(profile.sparkSubmitOptions(appName(), options.checkout(), List.of(logConfigOption(driverConfDir()))));
     command.add(applicationJar());
     command.addAll(applicationArgs());
