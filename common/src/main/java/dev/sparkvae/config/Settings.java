@@ -30,9 +30,11 @@ public final class Settings {
   private static final String FREE_FORM_PREFIX = "cluster.spark-conf";
 
   private final Config config;
+  private final File clusterFile;
 
-  private Settings(Config config) {
+  private Settings(Config config, File clusterFile) {
     this.config = config;
+    this.clusterFile = clusterFile;
   }
 
   /** The defaults alone. */
@@ -67,7 +69,7 @@ public final class Settings {
       throw new InvalidSettingException("Cannot resolve settings: " + e.getMessage());
     }
     rejectUnknownKeys(resolved, defaults);
-    return new Settings(resolved);
+    return new Settings(resolved, clusterFile);
   }
 
   private static Config parseFile(File file) {
@@ -128,6 +130,16 @@ public final class Settings {
   /** One group of settings (e.g. {@code vae}) as compact JSON, for logs. */
   public String render(String group) {
     return config.getValue(group).render(ConfigRenderOptions.concise());
+  }
+
+  /** The cluster profile file these settings were loaded with, or null for none. */
+  public File clusterFile() {
+    return clusterFile;
+  }
+
+  /** Where the value of {@code key} comes from, e.g. {@code conf/clusters/yarn-gpu.conf: 9}. */
+  public String origin(String key) {
+    return value(key).origin().description();
   }
 
   /** The underlying Typesafe config. */

@@ -62,8 +62,7 @@ public final class Cli implements Callable<Integer> {
     Cli cli = new Cli();
     cli.out = out;
     cli.err = err;
-    return new CommandLine(cli)
-        .setCaseInsensitiveEnumValuesAllowed(true)
+    return commandLine(cli)
         .setOut(out)
         .setErr(err)
         .setExecutionExceptionHandler((e, line, parsed) -> {
@@ -74,9 +73,14 @@ public final class Cli implements Callable<Integer> {
         .execute(args);
   }
 
+  /** The parser of the command line, as every caller must configure it (modes such as fail|skip in any case). */
+  static CommandLine commandLine(Cli cli) {
+    return new CommandLine(cli).setCaseInsensitiveEnumValuesAllowed(true);
+  }
+
   @Override
   public Integer call() {
-    throw new CommandLine.ParameterException(new CommandLine(this),
+    throw new CommandLine.ParameterException(commandLine(this),
         "Missing job: import, train, encode, reconstruct, evaluate or plot");
   }
 

@@ -1,0 +1,372 @@
+package dev.sparkvae.cluster;
+
+import dev.sparkvae.config.InvalidSettingException;
+import dev.sparkvae.config.Settings;
+import java.io.File;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A cluster profile: the validated {@code cluster.*} settings (see {@code conf/defaults.conf}) and what they mean
+ * for spark-submit. Built by {@link #from}, which checks every value and the rules between them before anything
+ * starts; {@link #sparkSubmitOptions()} gives the options that go before the application jar,
+ * {@link #requireBackend} compares the backend asked for with the one ND4J loaded.
+ *
+ * <p>Spark settings go as {@code --conf key=value}; master, deploy mode and sizes as spark-submit's own flags.
+ * ND4J's off-heap limits become {@code -Dorg.bytedeco.javacpp.*} in the driver's and executors' Java options,
+ * native threads {@code spark.executorEnv.OMP_NUM_THREADS}, GPUs Spark's resource settings with one task per GPU.
+ */
+public final class ClusterProfile {
+  /** The main class of every job. */
+  public static final String MAIN_CLASS = "dev.sparkvae.jobs.Cli";
+  /** ND4J's Kryo registrator; dl4j-spark fails under Kryo without it. */
+  public static final String ND4J_REGISTRATOR = "org.nd4j.kryo.Nd4jRegistrator";
+  static final String KRYO = "org.apache.spark.serializer.KryoSerializer";
+
+  private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kmgt])b?", Pattern.CASE_INSENSITIVE);
+
+  /** The ND4J backend a profile asks for. */
+  public enum Backend {
+    /** nd4j-native (OpenBLAS): the CPU jar. */
+    CPU,
+    /** nd4j-cuda-11.6: the GPU jar. */
+    GPU;
+
+    public String key() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  private final String name;
+  private final Settings settings;
+  private final String master;
+  private final String deployMode;
+  private final Backend backend;
+  private final String applicationJar;
+  private final String confDir;
+  private final List<String> files;
+  private final String driverMemory;
+  private final String driverMaxBytes;
+  private final String driverMaxPhysicalBytes;
+  private final int instances;
+  private final int cores;
+  private final String executorMemory;
+  private final String memoryOverhead;
+  private final int nativeThreads;
+  private final String executorMaxBytes;
+  private final String executorMaxPhysicalBytes;
+  private final int gpus;
+  private final String discoveryScript;
+  private final String gpuVendor;
+  private final Map<String, String> sparkConf;
+
+  private ClusterProfile(Settings settings) {
+    this.settings = settings;
+    File file = settings.clusterFile();
+    this.name = file == null ? "(none)" : file.getName().replaceFirst("\\.conf$", "");
+    master = settings.string("cluster.master").trim();
+    deployMode = settings.oneOf("cluster.deploy-mode", "client", "cluster");
+    backend = Backend.valueOf(settings.oneOf("cluster.backend", "cpu", "gpu").toUpperCase(Locale.ROOT));
+    applicationJar = settings.string("cluster.application-jar").trim();
+    confDir = settings.string("cluster.conf-dir").trim();
+    files = settings.stringList("cluster.files");
+    driverMemory = size("cluster.driver.memory");
+    driverMaxBytes = size("cluster.driver.javacpp-max-bytes");
+    driverMaxPhysicalBytes = size("cluster.driver.javacpp-max-physical-bytes");
+    instances = settings.nonNegativeInt("cluster.executor.instances");
+    cores = settings.nonNegativeInt("cluster.executor.cores");
+    executorMemory = size("cluster.executor.memory");
+    memoryOverhead = size("cluster.executor.memory-overhead");
+    nativeThreads = settings.positiveInt("cluster.executor.native-threads");
+    executorMaxBytes = size("cluster.executor.javacpp-max-bytes");
+    executorMaxPhysicalBytes = size("cluster.executor.javacpp-max-physical-bytes");
+    gpus = settings.nonNegativeInt("cluster.executor.gpus");
+    discoveryScript = settings.string("cluster.gpu.discovery-script").trim();
+    gpuVendor = settings.string("cluster.gpu.vendor").trim();
+    sparkConf = settings.stringMap("cluster.spark-conf");
+  }
+
+  /**
+   * The profile of {@code settings} (loaded with the profile file, if any), validated.
+   *
+   * @throws InvalidSettingException naming key, value, origin and rule for the first invalid value
+   */
+  public static ClusterProfile from(Settings settings) {
+    ClusterProfile profile = new ClusterProfile(settings);
+    profile.validate();
+    return profile;
+  }
+
+  /** The profile's name: its file name without {@code .conf}, or {@code (none)}. */
+  public String name() {
+    return name;
+  }
+
+  public Backend backend() {
+    return backend;
+  }
+
+  /** The master URL; "" when the profile leaves it to whoever starts the job. */
+  public String master() {
+    return master;
+  }
+
+  /** True for an embedded {@code local[...]} master: one JVM, no spark-submit. */
+  public boolean isLocal() {
+    return master.startsWith("local");
+  }
+
+  public String deployMode() {
+    return deployMode;
+  }
+
+  /** The application jar the profile names, or "" for the one built for its backend. */
+  public String applicationJar() {
+    return applicationJar;
+  }
+
+  /** conf/ as the driver sees it, or "" for the submitting checkout's. */
+  public String confDir() {
+    return confDir;
+  }
+
+  public List<String> files() {
+    return files;
+  }
+
+  public String driverMemory() {
+    return driverMemory;
+  }
+
+  public int nativeThreads() {
+    return nativeThreads;
+  }
+
+  /** The JVM options of the driver (ND4J's off-heap limits); empty when the profile sets none. */
+  public List<String> driverJavaOptions() {
+    return javacppOptions(driverMaxBytes, driverMaxPhysicalBytes);
+  }
+
+  /** Environment of every process that runs tasks: native threads, and no spin-waiting thread pools. */
+  public Map<String, String> taskEnvironment() {
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("OMP_NUM_THREADS", Integer.toString(nativeThreads));
+    env.put("OMP_WAIT_POLICY", "passive");
+    return env;
+  }
+
+  /**
+   * Every Spark setting the profile makes, in a stable order: memory overhead, task environment, executor and
+   * driver Java options, GPU resources, then {@code cluster.spark-conf} (whose Java options are joined with ours).
+   */
+  public Map<String, String> sparkConf() {
+    return sparkConf(List.of());
+  }
+
+  private Map<String, String> sparkConf(List<String> extraDriverJavaOptions) {
+    Map<String, String> conf = new LinkedHashMap<>();
+    if (!memoryOverhead.isEmpty()) {
+      conf.put("spark.executor.memoryOverhead", memoryOverhead);
+    }
+    taskEnvironment().forEach((key, value) -> conf.put("spark.executorEnv." + key, value));
+    putJavaOptions(conf, "spark.executor.extraJavaOptions", javacppOptions(executorMaxBytes, executorMaxPhysicalBytes));
+    List<String> driverOptions = new ArrayList<>(driverJavaOptions());
+    driverOptions.addAll(extraDriverJavaOptions);
+    putJavaOptions(conf, "spark.driver.extraJavaOptions", driverOptions);
+    if (backend == Backend.GPU && !isLocal()) {
+      conf.put("spark.executor.resource.gpu.amount", Integer.toString(gpus));
+      conf.put("spark.task.resource.gpu.amount", "1");
+      conf.put("spark.executor.resource.gpu.discoveryScript", discoveryScript);
+      if (!gpuVendor.isEmpty()) {
+        conf.put("spark.executor.resource.gpu.vendor", gpuVendor);
+      }
+    }
+    for (Map.Entry<String, String> entry : sparkConf.entrySet()) {
+      String ours = conf.get(entry.getKey());
+      boolean javaOptions = entry.getKey().endsWith(".extraJavaOptions");
+      conf.put(entry.getKey(), ours != null && javaOptions ? ours + " " + entry.getValue() : entry.getValue());
+    }
+    return conf;
+  }
+
+  /**
+   * The spark-submit options of this profile, up to (without) the application jar: master, deploy mode, name,
+   * class, sizes, files, then every {@link #sparkConf()} entry as {@code --conf key=value}.
+   *
+   * @param appName the application name (--name)
+   * @param checkoutRoot the directory relative {@code cluster.files} paths are resolved against
+   * @param extraDriverJavaOptions JVM options of the driver besides the profile's (e.g. its log configuration)
+   */
+  public List<String> sparkSubmitOptions(String appName, File checkoutRoot, List<String> extraDriverJavaOptions) {
+    if (isLocal() || master.isEmpty()) {
+      throw new InvalidSettingException(String.format("Cannot submit with cluster profile %s: cluster.master is %s "
+          + "(from %s); spark-submit needs a cluster master: spark://HOST:PORT, yarn or k8s://https://HOST:PORT",
+          name, master.isEmpty() ? "empty" : master, settings.origin("cluster.master")));
+    }
+    List<String> args = new ArrayList<>(List.of("--master", master, "--deploy-mode", deployMode, "--name", appName,
+        "--class", MAIN_CLASS));
+    addIfSet(args, "--driver-memory", driverMemory);
+    addIfSet(args, "--executor-memory", executorMemory);
+    if (cores > 0) {
+      args.addAll(List.of("--executor-cores", Integer.toString(cores)));
+    }
+    if (instances > 0) {
+      boolean standalone = master.startsWith("spark://");
+      args.addAll(standalone ? List.of("--total-executor-cores", Integer.toString(instances * cores))
+          : List.of("--num-executors", Integer.toString(instances)));
+    }
+    if (!files.isEmpty()) {
+      List<String> paths = new ArrayList<>();
+      for (String file : files) {
+        paths.add(new File(file).isAbsolute() || file.contains("://") ? file
+            : new File(checkoutRoot, file).getAbsolutePath());
+      }
+      args.addAll(List.of("--files", String.join(",", paths)));
+    }
+    for (Map.Entry<String, String> entry : sparkConf(extraDriverJavaOptions).entrySet()) {
+      args.addAll(List.of("--conf", entry.getKey() + "=" + entry.getValue()));
+    }
+    return args;
+  }
+
+  /**
+   * Checks that ND4J loaded the backend this profile asks for.
+   *
+   * @param found what ND4J loaded
+   * @param where the JVM it was loaded in, e.g. {@code executor 1 (pid 4242 on node-7)}
+   * @throws InvalidSettingException naming the profile, the key, its origin and what was found
+   */
+  public void requireBackend(Nd4jBackendInfo found, String where) {
+    Backend loaded = found.isCuda() ? Backend.GPU : Backend.CPU;
+    if (loaded == backend && (backend == Backend.CPU || found.cudaDevices() > 0)) {
+      return;
+    }
+    String asked = String.format("Cluster profile %s asks for the %s backend (cluster.backend = %s, from %s)", name,
+        backend.name(), backend.key(), settings.origin("cluster.backend"));
+    String remedy = backend == Backend.GPU
+        ? "run the GPU jar (built with ./mvnw -Pgpu package) on nodes with an NVIDIA GPU and the CUDA 11.6 runtime"
+        : "run the CPU jar, or set cluster.backend = gpu";
+    String what = loaded == backend ? "ND4J loaded its CUDA backend but sees no CUDA device"
+        : "ND4J loaded its " + loaded.name() + " backend";
+    throw new InvalidSettingException(String.format("%s, but on %s %s (%s): %s", asked, where, what,
+        found.describe(), remedy));
+  }
+
+  private void validate() {
+    if (!master.isEmpty() && !master.startsWith("local") && !master.startsWith("spark://")
+        && !master.equals("yarn") && !master.startsWith("k8s://")) {
+      throw invalid("cluster.master", "the value must be local[...], spark://HOST:PORT, yarn or k8s://https://HOST:PORT");
+    }
+    if (deployMode.equals("cluster")) {
+      if (isLocal()) {
+        throw invalid("cluster.deploy-mode", "a local master runs in one JVM: use client");
+      }
+      if (confDir.isEmpty()) {
+        throw invalid("cluster.deploy-mode", "in cluster mode the driver runs on the cluster: set cluster.conf-dir "
+            + "to conf/ as the driver sees it (e.g. in its container image)");
+      }
+    }
+    if (instances > 0 && cores == 0 && master.startsWith("spark://")) {
+      throw invalid("cluster.executor.instances", "a standalone master counts executors in cores: set "
+          + "cluster.executor.cores too");
+    }
+    checkLimits("cluster.driver", driverMemory, null, driverMaxBytes, driverMaxPhysicalBytes);
+    checkLimits("cluster.executor", executorMemory, memoryOverhead, executorMaxBytes, executorMaxPhysicalBytes);
+    if (backend == Backend.CPU && gpus > 0) {
+      throw invalid("cluster.executor.gpus", "GPUs need cluster.backend = gpu");
+    }
+    if (backend == Backend.GPU && !isLocal() && !master.isEmpty()) {
+      if (gpus == 0) {
+        throw invalid("cluster.executor.gpus", "backend gpu needs at least one GPU per executor");
+      }
+      if (cores > 0 && cores != gpus) {
+        throw invalid("cluster.executor.cores", "one task per GPU: set it to cluster.executor.gpus (" + gpus + ")");
+      }
+      if (discoveryScript.isEmpty()) {
+        throw invalid("cluster.gpu.discovery-script", "backend gpu needs a script that lists each executor's GPUs");
+      }
+    }
+    String serializer = sparkConf.getOrDefault("spark.serializer", "");
+    if (serializer.equals(KRYO) && !sparkConf.getOrDefault("spark.kryo.registrator", "").contains(ND4J_REGISTRATOR)) {
+      throw new InvalidSettingException(String.format("Cannot use Kryo (cluster.spark-conf.\"spark.serializer\" from "
+          + "%s) without ND4J's registrator: set cluster.spark-conf.\"spark.kryo.registrator\" = \"%s\"",
+          settings.origin("cluster.spark-conf.\"spark.serializer\""), ND4J_REGISTRATOR));
+    }
+  }
+
+  /** Heap and off-heap limits that let ND4J fail with a clear OutOfMemoryError before a container is killed. */
+  private void checkLimits(String group, String heap, String overhead, String maxBytes, String maxPhysicalBytes) {
+    if (!maxBytes.isEmpty() && !maxPhysicalBytes.isEmpty() && bytes(maxBytes) >= bytes(maxPhysicalBytes)) {
+      throw invalid(group + ".javacpp-max-bytes", "it must be below " + group + ".javacpp-max-physical-bytes ("
+          + maxPhysicalBytes + "), which counts the whole process");
+    }
+    if (!heap.isEmpty() && !maxPhysicalBytes.isEmpty() && bytes(heap) >= bytes(maxPhysicalBytes)) {
+      throw invalid(group + ".javacpp-max-physical-bytes", "it counts the heap too: it must be above " + group
+          + ".memory (" + heap + ")");
+    }
+    if (overhead == null || overhead.isEmpty()) {
+      return;
+    }
+    if (!maxBytes.isEmpty() && bytes(maxBytes) >= bytes(overhead)) {
+      throw invalid(group + ".javacpp-max-bytes", "ND4J's arrays live off-heap: it must be below " + group
+          + ".memory-overhead (" + overhead + ")");
+    }
+    if (!heap.isEmpty() && !maxPhysicalBytes.isEmpty() && bytes(maxPhysicalBytes) > bytes(heap) + bytes(overhead)) {
+      throw invalid(group + ".javacpp-max-physical-bytes", "it must not exceed the container, " + group
+          + ".memory + " + group + ".memory-overhead (" + heap + " + " + overhead + ")");
+    }
+  }
+
+  private static List<String> javacppOptions(String maxBytes, String maxPhysicalBytes) {
+    List<String> options = new ArrayList<>();
+    if (!maxBytes.isEmpty()) {
+      options.add("-Dorg.bytedeco.javacpp.maxbytes=" + maxBytes);
+    }
+    if (!maxPhysicalBytes.isEmpty()) {
+      options.add("-Dorg.bytedeco.javacpp.maxphysicalbytes=" + maxPhysicalBytes);
+    }
+    return options;
+  }
+
+  private static void putJavaOptions(Map<String, String> conf, String key, List<String> options) {
+    if (!options.isEmpty()) {
+      conf.put(key, String.join(" ", options));
+    }
+  }
+
+  private static void addIfSet(List<String> args, String flag, String value) {
+    if (!value.isEmpty()) {
+      args.addAll(List.of(flag, value));
+    }
+  }
+
+  /** A size with a unit ({@code 512m}, {@code 4g}, {@code 6G}), or "" for unset. */
+  private String size(String key) {
+    String value = settings.string(key).trim();
+    if (!value.isEmpty() && !SIZE.matcher(value).matches()) {
+      throw invalid(key, "the value must be a size with a unit, e.g. 512m or 4g");
+    }
+    return value;
+  }
+
+  /** Bytes of a size accepted by {@link #size}. */
+  static long bytes(String size) {
+    Matcher m = SIZE.matcher(size.trim());
+    if (!m.matches()) {
+      throw new IllegalArgumentException("not a size: " + size);
+    }
+    int shift = 10 * (" kmgt".indexOf(Character.toLowerCase(m.group(2).charAt(0))));
+    return Long.parseLong(m.group(1)) << shift;
+  }
+
+  private InvalidSettingException invalid(String key, String rule) {
+    return new InvalidSettingException(String.format("Cannot set %s to %s (from %s) in cluster profile %s: %s", key,
+        settings.config().getValue(key).render(com.typesafe.config.ConfigRenderOptions.concise()),
+        settings.origin(key), name, rule));
+  }
+}
