@@ -1,16 +1,17 @@
 package dev.sparkvae.jobs;
 
+import static dev.sparkvae.jobs.LoopbackCluster.concat;
+import static dev.sparkvae.jobs.LoopbackCluster.cpuJar;
+import static dev.sparkvae.jobs.LoopbackCluster.localCli;
+import static dev.sparkvae.jobs.LoopbackCluster.run;
+import static dev.sparkvae.jobs.LoopbackCluster.script;
+import static dev.sparkvae.jobs.LoopbackCluster.version;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
-import java.io.File;
+import dev.sparkvae.jobs.LoopbackCluster.Run;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -18,7 +19,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -39,8 +39,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * JVMs. Runs after {@code package} (maven-failsafe).
  */
 class StandaloneClusterIT {
-  private static final Path ROOT = Paths.get("..").toAbsolutePath().normalize();
-  private static final Path SPARK_HOME = ROOT.resolve("jobs/spark-home/target/spark-home");
+  private static final Path ROOT = LoopbackCluster.ROOT;
+  private static final Path SPARK_HOME = LoopbackCluster.SPARK_HOME;
   private static final Pattern EXECUTOR = Pattern.compile("ND4J on executor (\\d+) \\(pid (\\d+) on [^)]*\\): CPU "
       + "backend CpuBackend, BLAS OPENBLAS, 1 OMP threads");
   private static final Pattern DRIVER = Pattern.compile("ND4J on the driver \\(pid (\\d+)\\)");
@@ -56,25 +56,17 @@ class StandaloneClusterIT {
   private static final double TOLERANCE = 1e-6;
 
   @TempDir static Path dir;
-  private static Path clusterDir;
-  private static String master;
+  private static LoopbackCluster cluster;
 
   @BeforeAll
   static void startCluster() throws Exception {
-    assertThat(SPARK_HOME.resolve("jars")).as("the Spark home the build assembles (./mvnw package)").isDirectory();
-    assertThat(cpuJar()).as("the shaded CPU jar (./mvnw package)").isRegularFile();
-    clusterDir = dir.resolve("cluster");
-    Run started = run(List.of(script("standalone-cluster.sh"), "start", clusterDir.toString()), Map.of(), "start");
-    assertThat(started.code).as(started.output).isZero();
-    master = Files.readString(clusterDir.resolve("master-url")).trim();
-    assertThat(master).startsWith("spark://127.0.0.1:");
+    cluster = LoopbackCluster.start(dir.resolve("cluster"));
   }
 
   @AfterAll
   static void stopCluster() throws Exception {
-    if (clusterDir != null) {
-      Run stopped = run(List.of(script("standalone-cluster.sh"), "stop", clusterDir.toString()), Map.of(), "stop");
-      assertThat(stopped.code).as(stopped.output).isZero();
+    if (cluster != null) {
+      cluster.close();
     }
   }
 
@@ -86,13 +78,13 @@ class StandaloneClusterIT {
     List<String> train = new ArrayList<>(List.of("train", "--input", sample + "/train", "--test", sample + "/test"));
     train.addAll(RECIPE);
 
-    Run clusterTrain = submit(concat(train, List.of("--model", clusterModel.toString())), "train");
-    assertThat(clusterTrain.code).as(clusterTrain.output).isZero();
-    assertThat(clusterTrain.output).contains("Trained 2 epochs on 2000 examples");
-    Run clusterEncode = submit(List.of("encode", "--input", sample + "/test", "--model", clusterModel.toString(),
-        "--output", clusterCodes.toString()), "encode");
-    assertThat(clusterEncode.code).as(clusterEncode.output).isZero();
-    assertThat(clusterEncode.output).contains("Encoded 500 rows to " + clusterCodes);
+    Run clusterTrain = cluster.submit(concat(train, List.of("--model", clusterModel.toString())), "train");
+    assertThat(clusterTrain.code()).as(clusterTrain.output()).isZero();
+    assertThat(clusterTrain.output()).contains("Trained 2 epochs on 2000 examples");
+    Run clusterEncode = cluster.submit(List.of("encode", "--input", sample + "/test", "--model",
+        clusterModel.toString(), "--output", clusterCodes.toString()), "encode");
+    assertThat(clusterEncode.code()).as(clusterEncode.output()).isZero();
+    assertThat(clusterEncode.output()).contains("Encoded 500 rows to " + clusterCodes);
 
     Path localModel = dir.resolve("local-model");
     Path localCodes = dir.resolve("local-codes");
@@ -117,7 +109,7 @@ class StandaloneClusterIT {
     assertSeparateExecutorJvms(clusterEncode);
     // Each Worker launched exactly one executor per application, in its own work directory.
     for (String worker : List.of("worker-1", "worker-2")) {
-      try (Stream<Path> apps = Files.list(clusterDir.resolve(worker))) {
+      try (Stream<Path> apps = Files.list(cluster.dir().resolve(worker))) {
         List<Path> appDirs = apps.filter(Files::isDirectory).toList();
         assertThat(appDirs).as(worker + " applications").hasSize(2);
         for (Path app : appDirs) {
@@ -131,10 +123,10 @@ class StandaloneClusterIT {
 
   @Test
   void theLauncherPicksTheJarOfTheBackendAndSaysWhenItIsNotBuilt() throws Exception {
-    Run cpu = run(List.of(script("sparkvae.sh"), "--cluster", "yarn-cpu", "--dry-run", "encode", "--input", "in",
+    Run cpu = run(dir, List.of(script("sparkvae.sh"), "--cluster", "yarn-cpu", "--dry-run", "encode", "--input", "in",
         "--model", "m", "--output", "out"), Map.of("SPARK_HOME", SPARK_HOME.toString()), "dry-run-cpu");
-    assertThat(cpu.code).as(cpu.output).isZero();
-    assertThat(cpu.output.trim()).startsWith("env OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive "
+    assertThat(cpu.code()).as(cpu.output()).isZero();
+    assertThat(cpu.output().trim()).startsWith("env OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive "
         + SPARK_HOME.resolve("bin/spark-submit") + " --master yarn --deploy-mode client")
         .contains(" " + cpuJar() + " --cluster yarn-cpu --conf-dir " + ROOT.resolve("conf")
             + " encode --input in --model m --output out");
@@ -143,13 +135,13 @@ class StandaloneClusterIT {
     List<String> gpuCommand = List.of(script("sparkvae.sh"), "--cluster", "yarn-gpu", "encode", "--input", "in",
         "--model", "m", "--output", "out");
     if (Files.isRegularFile(gpuJar)) { // a -Pgpu build
-      Run gpu = run(concat(gpuCommand.subList(0, 3), concat(List.of("--dry-run"), gpuCommand.subList(3, 10))),
+      Run gpu = run(dir, concat(gpuCommand.subList(0, 3), concat(List.of("--dry-run"), gpuCommand.subList(3, 10))),
           Map.of("SPARK_HOME", SPARK_HOME.toString()), "dry-run-gpu");
-      assertThat(gpu.output).contains(" " + gpuJar + " --cluster yarn-gpu ");
+      assertThat(gpu.output()).contains(" " + gpuJar + " --cluster yarn-gpu ");
     } else {
-      Run gpu = run(gpuCommand, Map.of("SPARK_HOME", SPARK_HOME.toString()), "gpu");
-      assertThat(gpu.code).isEqualTo(1);
-      assertThat(gpu.output.trim()).isEqualTo("sparkvae.sh: Cluster profile yarn-gpu needs the GPU jar, which is "
+      Run gpu = run(dir, gpuCommand, Map.of("SPARK_HOME", SPARK_HOME.toString()), "gpu");
+      assertThat(gpu.code()).isEqualTo(1);
+      assertThat(gpu.output().trim()).isEqualTo("sparkvae.sh: Cluster profile yarn-gpu needs the GPU jar, which is "
           + "not built: " + gpuJar + " does not exist; build it with ./mvnw -B -Pgpu package -DskipTests");
     }
   }
@@ -161,33 +153,18 @@ class StandaloneClusterIT {
   /** The executors logged their backend from two different JVMs, neither of them the driver. */
   private static void assertSeparateExecutorJvms(Run job) {
     Map<String, String> pidByExecutor = new TreeMap<>();
-    Matcher executors = EXECUTOR.matcher(job.output);
+    Matcher executors = EXECUTOR.matcher(job.output());
     while (executors.find()) {
       pidByExecutor.put(executors.group(1), executors.group(2));
     }
-    Matcher driver = DRIVER.matcher(job.output);
-    assertThat(driver.find()).as(job.output).isTrue();
-    System.out.printf("StandaloneClusterIT: %s: driver pid %s, executor pids %s%n", job.name, driver.group(1),
+    Matcher driver = DRIVER.matcher(job.output());
+    assertThat(driver.find()).as(job.output()).isTrue();
+    System.out.printf("StandaloneClusterIT: %s: driver pid %s, executor pids %s%n", job.name(), driver.group(1),
         pidByExecutor);
-    assertThat(pidByExecutor).as("executor id -> pid in " + job.name).containsOnlyKeys("0", "1");
+    assertThat(pidByExecutor).as("executor id -> pid in " + job.name()).containsOnlyKeys("0", "1");
     Set<String> pids = new TreeSet<>(pidByExecutor.values());
     assertThat(pids).as("executor pids").hasSize(2).doesNotContain(driver.group(1),
         Long.toString(ProcessHandle.current().pid()));
-  }
-
-  private static Run submit(List<String> jobArgs, String name) throws Exception {
-    List<String> command = new ArrayList<>(List.of(script("sparkvae.sh"), "--cluster", "loopback"));
-    command.addAll(jobArgs);
-    return run(command, Map.of("SPARKVAE_MASTER", master, "SPARK_HOME", SPARK_HOME.toString()), name);
-  }
-
-  private static void localCli(List<String> jobArgs) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    List<String> args = new ArrayList<>(List.of(TestSpark.LOCAL_CLUSTER));
-    args.addAll(jobArgs);
-    int code = Cli.run(new PrintWriter(out, true), new PrintWriter(err, true), args.toArray(String[]::new));
-    assertThat(code).as(out + "\n" + err).isZero();
   }
 
   /** id -> z_mean followed by z_log_var. */
@@ -217,41 +194,5 @@ class StandaloneClusterIT {
       }
     }
     return max;
-  }
-
-  private record Run(String name, int code, String output) {}
-
-  /** Runs a command with its output in a file under the test directory; kills it after 10 minutes. */
-  private static Run run(List<String> command, Map<String, String> env, String name) throws Exception {
-    File log = dir.resolve(name + ".log").toFile();
-    ProcessBuilder builder = new ProcessBuilder(command).directory(ROOT.toFile()).redirectErrorStream(true)
-        .redirectOutput(log);
-    builder.environment().putAll(env);
-    builder.environment().put("SPARKVAE_JAVA_OPTS", "-Xmx1g");
-    Process process = builder.start();
-    if (!process.waitFor(10, TimeUnit.MINUTES)) {
-      process.descendants().forEach(ProcessHandle::destroyForcibly);
-      process.destroyForcibly();
-      fail(name + " did not finish in 10 minutes; its log: " + log);
-    }
-    return new Run(name, process.exitValue(), Files.readString(log.toPath(), StandardCharsets.UTF_8));
-  }
-
-  private static String script(String name) {
-    return ROOT.resolve("submit-scripts").resolve(name).toString();
-  }
-
-  private static Path cpuJar() throws IOException {
-    return ROOT.resolve("jobs/target/spark-vae-jobs-" + version() + "-cpu.jar");
-  }
-
-  private static String version() throws IOException {
-    return TrainJob.versions().get("spark-vae");
-  }
-
-  private static List<String> concat(List<String> a, List<String> b) {
-    List<String> all = new ArrayList<>(a);
-    all.addAll(b);
-    return all;
   }
 }

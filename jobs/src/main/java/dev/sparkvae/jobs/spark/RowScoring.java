@@ -5,6 +5,7 @@ import dev.sparkvae.data.FeatureBatcher;
 import dev.sparkvae.model.VaeModel;
 import dev.sparkvae.model.VaeScorer;
 import dev.sparkvae.model.engine.EncoderEngine;
+import dev.sparkvae.run.FaultInjection;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -179,6 +180,7 @@ public final class RowScoring implements FlatMapFunction<Iterator<InternalRow>, 
 
     /** Reads the next batch of good rows into the buffer and scores it; none when the input ends first. */
     private void fill() {
+      FaultInjection.at("score", -1);
       size = 0;
       next = 0;
       long read = 0;

@@ -1,0 +1,113 @@
+package dev.sparkvae.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sparkvae.jobs.LoopbackCluster.Run;
+import dev.sparkvae.run.FaultInjection;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What a lost executor or a failing task costs on a real multi-process cluster ({@link LoopbackCluster}): time,
+ * never rows. Faults are injected with {@link FaultInjection} through the job's own Spark settings, so the jobs run
+ * exactly as users submit them.
+ */
+class ReliabilityIT {
+  @TempDir static Path dir;
+  private static LoopbackCluster cluster;
+  private static String input;
+  private static String model;
+
+  @BeforeAll
+  static void clusterModelAndInput() throws Exception {
+    cluster = LoopbackCluster.start(dir.resolve("cluster"));
+    input = dir.resolve("input").toString();
+    // Two files of 1,000 rows: two partitions, one task on each executor.
+    TestSpark.session().read().parquet(TestSpark.SAMPLE.resolve("train").toString()).repartition(2)
+        .write().parquet(input);
+    model = dir.resolve("model").toString();
+    TestModels.write(model, 784, 500);
+  }
+
+  @AfterAll
+  static void stopCluster() throws Exception {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  private static List<String> encode(String output, String fault) {
+    List<String> args = new ArrayList<>(List.of("encode", "--input", input, "--model", model, "--output", output));
+    if (fault != null) {
+      args.addAll(List.of("--set", "cluster.spark-conf.\"" + FaultInjection.KEY + "\"=\"" + fault + "\""));
+    }
+    return args;
+  }
+
+  @Test
+  void anExecutorKilledDuringEncodeCostsNoRow() throws Exception {
+    String clean = dir.resolve("clean").toString();
+    String recovered = dir.resolve("recovered").toString();
+    Run cleanRun = cluster.submit(encode(clean, null), "encode-clean");
+    assertThat(cleanRun.code()).as(cleanRun.output()).isZero();
+
+    Run killed = cluster.submit(encode(recovered, "exit@score:partition=1:attempt=0"), "encode-executor-killed");
+
+    assertThat(killed.code()).as(killed.output()).isZero();
+    assertThat(killed.output()).as("the executor JVM of partition 1 died and the task ran again")
+        .containsPattern("Lost task 1\\.0 in stage [0-9.]+ \\(TID \\d+\\) \\(127\\.0\\.0\\.1 executor \\d\\): "
+            + "ExecutorLostFailure \\(executor \\d exited caused by one of the running tasks\\) Reason: Command "
+            + "exited with code 137");
+    assertThat(killed.output()).contains("Encoded 2000 rows to " + recovered);
+    assertThat(executorsOfLatestApplication()).as("a Worker started a new executor for the killed one")
+        .isEqualTo(3);
+    Dataset<Row> out = TestSpark.session().read().parquet(recovered);
+    assertThat(out.count()).isEqualTo(2000);
+    assertThat(out.select("id").distinct().count()).as("ids unique").isEqualTo(2000);
+    assertThat(out.orderBy("id").collectAsList()).as("the same rows and values as a clean run")
+        .isEqualTo(TestSpark.session().read().parquet(clean).orderBy("id").collectAsList());
+  }
+
+  @Test
+  void aTaskThatAlwaysFailsFailsTheJobAndLeavesNothing() throws Exception {
+    String output = dir.resolve("never").toString();
+
+    Run failed = cluster.submit(encode(output, "throw@score:partition=0"), "encode-always-failing");
+
+    assertThat(failed.code()).as(failed.output()).isEqualTo(1);
+    assertThat(failed.output()).containsPattern("sparkvae encode failed: .*Injected fault \\("
+        + FaultInjection.KEY + "=throw@score:partition=0\\) at score in partition 0, attempt 3");
+    assertThat(dir.resolve("never")).as("nothing at the final path").doesNotExist();
+    try (Stream<Path> siblings = Files.list(dir)) {
+      assertThat(siblings.map(p -> p.getFileName().toString())).as("no staging directory left behind")
+          .noneMatch(name -> name.startsWith(".never"));
+    }
+  }
+
+  /** The executors the Workers started for the latest application (one directory each). */
+  private static long executorsOfLatestApplication() throws Exception {
+    List<Path> apps = new ArrayList<>();
+    for (String worker : List.of("worker-1", "worker-2")) {
+      try (Stream<Path> workerApps = Files.list(cluster.dir().resolve(worker))) {
+        workerApps.filter(Files::isDirectory).forEach(apps::add);
+      }
+    }
+    String latest = apps.stream().map(app -> app.getFileName().toString()).max(String::compareTo).orElseThrow();
+    long executors = 0;
+    for (Path app : apps.stream().filter(app -> app.getFileName().toString().equals(latest)).toList()) {
+      try (Stream<Path> dirs = Files.list(app)) {
+        executors += dirs.filter(Files::isDirectory).count();
+      }
+    }
+    return executors;
+  }
+}
