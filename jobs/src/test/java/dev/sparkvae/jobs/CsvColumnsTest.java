@@ -78,4 +78,19 @@ class CsvColumnsTest {
         .containsExactly("2 b: column f0: value 'abc' is not a number", "3 c: column f2: the value is missing",
             "4 d: column f1: value 1.5 is outside [0, 1], the support of the Bernoulli distribution");
   }
+
+  @Test
+  void aModelWhoseFeatureColumnsTheInputLacksIsRefusedBeforeAnyWork() throws Exception {
+    Path csv = dir.resolve("other.csv");
+    Files.write(csv, List.of("row_id,f0,f1,g2", "1,0.1,0.2,0.3"));
+    String model = dir.resolve("model").toString();
+    TestModels.write(model, new FeatureSchema("row_id", "", "", List.of("f0", "f1", "f2"), 3), 10);
+
+    assertThatThrownBy(() -> new EncodeJob(TestSpark.session(), new EncodeJob.Options(csv.toString(), model,
+        dir.resolve("encoded").toString(), List.of(), 100, "csv", "onnxruntime", 1, false, InputChecks.DEFAULTS))
+        .run())
+        .hasMessage("Cannot read input " + csv + ": it has no column f2 (expected by the model in " + model
+            + "); its columns are [row_id, f0, f1, g2]");
+    assertThat(dir.resolve("encoded")).doesNotExist();
+  }
 }

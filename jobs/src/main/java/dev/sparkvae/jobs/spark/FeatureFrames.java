@@ -45,6 +45,15 @@ public final class FeatureFrames {
   /** The normalised frame of checked input files (corrupt ones left out), followed by the {@code keep} columns. */
   public static Dataset<Row> read(SparkSession spark, DataSettings data, InputFiles input, List<String> keep)
       throws IOException {
+    return read(spark, data, input, keep, null);
+  }
+
+  /**
+   * As {@link #read(SparkSession, DataSettings, InputFiles, List)} with the columns laid out by {@code layoutSource}
+   * (e.g. "the model in DIR"), which messages about a missing column name instead of the settings keys.
+   */
+  public static Dataset<Row> read(SparkSession spark, DataSettings data, InputFiles input, List<String> keep,
+      String layoutSource) throws IOException {
     String path = input.path();
     DataFrameReader reader = spark.read();
     String[] files = {path};
@@ -57,17 +66,17 @@ public final class FeatureFrames {
         ? reader.option("header", "true").option("inferSchema", "true").csv(files)
         : reader.parquet(files);
     List<String> columns = Arrays.asList(raw.columns());
-    require(columns, data.idColumn(), "data.id-column", path);
+    require(columns, data.idColumn(), origin("data.id-column", layoutSource), path);
     List<Column> selected = new ArrayList<>();
     selected.add(col(data.idColumn()).cast(DataTypes.LongType).as(ID));
     if (data.featureColumns().isEmpty()) {
-      require(columns, data.featuresColumn(), "data.features-column", path);
+      require(columns, data.featuresColumn(), origin("data.features-column", layoutSource), path);
       selected.add(col(data.featuresColumn()).cast("array<float>").as(FEATURES));
     } else {
       Column[] parts = new Column[data.featureColumns().size()];
       for (int i = 0; i < parts.length; i++) {
         String name = data.featureColumns().get(i);
-        require(columns, name, "data.feature-columns", path);
+        require(columns, name, origin("data.feature-columns", layoutSource), path);
         // CSV fields stay text, parsed by FeatureRows, so a field that is not a number is named with its value.
         parts[i] = col(name).cast("csv".equals(data.format()) ? DataTypes.StringType : DataTypes.FloatType);
       }
@@ -80,7 +89,7 @@ public final class FeatureFrames {
     }
     selected.add(input_file_name().as(SOURCE_FILE));
     for (String name : keep) {
-      require(columns, name, "--keep", path);
+      require(columns, name, "set by --keep", path);
       if (List.of(ID, FEATURES, SOURCE_FILE).contains(name) || data.hasLabel() && LABEL.equals(name)) {
         throw new IOException("Cannot keep column " + name + " of " + path + ": the output has its own " + name);
       }
@@ -111,10 +120,14 @@ public final class FeatureFrames {
         data.featureColumns().isEmpty() ? data.featuresColumn() : "", data.featureColumns(), count);
   }
 
-  private static void require(List<String> columns, String name, String key, String path) throws IOException {
+  private static String origin(String key, String layoutSource) {
+    return layoutSource == null ? "set by " + key : "expected by " + layoutSource;
+  }
+
+  private static void require(List<String> columns, String name, String origin, String path) throws IOException {
     if (!columns.contains(name)) {
-      throw new IOException(String.format("Cannot read input %s: it has no column %s (set by %s); its columns are %s",
-          path, name, key, columns));
+      throw new IOException(String.format("Cannot read input %s: it has no column %s (%s); its columns are %s",
+          path, name, origin, columns));
     }
   }
 }

@@ -81,7 +81,7 @@ public record ScoringInput(VaeTransformer transformer, Dataset<Row> frame, Input
     String input = files.path();
     DataSettings data = new DataSettings(format, expected.idColumn(), withLabel ? expected.labelColumn() : "",
         expected.featuresColumn(), expected.featureColumns());
-    Dataset<Row> frame = FeatureFrames.read(spark, data, files, keep);
+    Dataset<Row> frame = FeatureFrames.read(spark, data, files, keep, "the model in " + model);
     FeatureSchema found = FeatureFrames.schemaOf(frame, data, input);
     if (found.featureCount() != expected.featureCount()) {
       throw new IOException(String.format("Cannot score %s with the model in %s: the input has %s, the model "
