@@ -24,13 +24,15 @@ import org.deeplearning4j.util.ModelSerializer;
  * epoch). Paths go through Hadoop's FileSystem, so {@code hdfs://} and {@code s3a://} work as local paths do.
  *
  * <p>Writing is atomic: the files go to a hidden sibling directory that is renamed into place when complete, with
- * any {@link ExtraFiles} a caller adds (train adds {@code plots/}). An existing directory is replaced only when
+ * any {@link ExtraFiles} a caller adds (train adds {@code plots/}) and an empty {@code _SUCCESS} last. An existing directory is replaced only when
  * {@code overwrite} is set. Loading verifies the checksum.
  */
 public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<EpochMetrics> metrics) {
   public static final String MODEL_ZIP = "model.zip";
   public static final String MODEL_JSON = "model.json";
   public static final String METRICS_JSON = "metrics.json";
+  /** The empty marker of a complete directory, as Spark writes for its outputs (schedulers wait for it). */
+  public static final String SUCCESS = "_SUCCESS";
 
   /**
    * Writes this artifact to {@code dir}; {@link ModelInfo#modelSha256()} is filled in from the written zip.
@@ -65,6 +67,7 @@ public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<Epoc
       writeJson(fs, new Path(staging, MODEL_JSON), written);
       writeJson(fs, new Path(staging, METRICS_JSON), metrics);
       extra.write(fs, staging);
+      fs.create(new Path(staging, SUCCESS), false).close();
       AtomicDirectory.commit(staging.toString(), dir, hadoopConf);
       return new ModelArtifact(written, network, metrics);
     } finally {

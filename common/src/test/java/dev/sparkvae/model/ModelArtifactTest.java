@@ -34,7 +34,8 @@ class ModelArtifactTest {
 
     assertThat(written.info().modelSha256()).hasSize(64);
     assertThat(dir.resolve("model")).isDirectoryContaining("glob:**/model.zip")
-        .isDirectoryContaining("glob:**/model.json").isDirectoryContaining("glob:**/metrics.json");
+        .isDirectoryContaining("glob:**/model.json").isDirectoryContaining("glob:**/metrics.json")
+        .isDirectoryContaining("glob:**/_SUCCESS");
     assertThat(Files.list(dir).count()).as("no staging directory left").isEqualTo(1);
     String metrics = Files.readString(dir.resolve("model/metrics.json"));
     assertThat(metrics).contains("\"train_neg_elbo\" : 300.0", "\"test_neg_elbo\" : 310.0", "\"examples\" : 100");
