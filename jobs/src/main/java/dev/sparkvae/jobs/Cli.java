@@ -206,6 +206,8 @@ public final class Cli implements Callable<Integer> {
     @Option(names = "--epochs", paramLabel = "N", description = "Epochs (overrides train.epochs).")
     Integer epochs;
 
+    @Mixin InputCheckOptions inputChecks;
+
     @Option(names = "--overwrite", description = "Replace an existing model directory.")
     boolean overwrite;
 
@@ -219,8 +221,8 @@ public final class Cli implements Callable<Integer> {
       LOG.info("train settings: data={} vae={} train={}", settings.render("data"), settings.render("vae"),
           settings.render("train"));
       cli.runJob("train", settings, summaryOption, overwrite, (spark, summary) -> {
-        TrainJob.Result result = new TrainJob(spark, settings, new TrainJob.Options(input, test, model, overwrite))
-            .run();
+        TrainJob.Result result = new TrainJob(spark, settings, new TrainJob.Options(input, test, model, overwrite,
+            inputChecks.checks())).run();
         var last = result.metrics().get(result.metrics().size() - 1);
         Path plots = new Path(model, PlotJob.PLOTS);
         boolean plotted = plots.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(plots);
@@ -231,8 +233,9 @@ public final class Cli implements Callable<Integer> {
             .timing("training_seconds", result.metrics().stream().mapToDouble(EpochMetrics::seconds).sum())
             .throughput(result.trainExamples() * last.epoch());
         return String.format("Trained %d epochs on %d examples; held-out negative ELBO %.2f nats per example%n"
-            + "Model:   %s/model.zip (with model.json)%nMetrics: %s/metrics.json%s", last.epoch(),
-            result.trainExamples(), last.testNegElbo(), model, model, plotted ? "\nPlots:   " + plots + "/" : "");
+            + "Model:   %s/model.zip (with model.json)%nMetrics: %s/metrics.json%s%s", last.epoch(),
+            result.trainExamples(), last.testNegElbo(), model, model, plotted ? "\nPlots:   " + plots + "/" : "",
+            InputCheckOptions.report(result.counts(), result.corruptFiles(), summary, "used"));
       });
       return 0;
     }
@@ -272,12 +275,18 @@ public final class Cli implements Callable<Integer> {
 
     /** Records the counts and skipped files of a run; the lines to print when there is more than rows written. */
     static String report(RowCounts counts, Map<String, String> corruptFiles, RunSummary.Builder summary) {
+      return report(counts, corruptFiles, summary, "written");
+    }
+
+    /** As {@link #report(RowCounts, Map, RunSummary.Builder)}, naming the good rows {@code usedAs}. */
+    static String report(RowCounts counts, Map<String, String> corruptFiles, RunSummary.Builder summary,
+        String usedAs) {
       counts.asMap().forEach((name, value) -> summary.count("rows_" + name, value));
       summary.count("corrupt_files_skipped", corruptFiles.size());
       StringBuilder line = new StringBuilder();
       if (counts.read() != counts.written()) {
-        line.append(String.format("%n%d rows read, %d written, %d skipped, %d quarantined", counts.read(),
-            counts.written(), counts.skipped(), counts.quarantined()));
+        line.append(String.format("%n%d rows read, %d %s, %d skipped, %d quarantined", counts.read(),
+            counts.written(), usedAs, counts.skipped(), counts.quarantined()));
       }
       if (counts.duplicateIds() > 0) {
         line.append(String.format("%nWarning: %d rows repeat the id of another row", counts.duplicateIds()));

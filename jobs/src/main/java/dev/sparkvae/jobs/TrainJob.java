@@ -11,10 +11,16 @@ import dev.sparkvae.config.PlotSettings;
 import dev.sparkvae.config.Settings;
 import dev.sparkvae.config.TrainSettings;
 import dev.sparkvae.config.VaeSpec;
+import dev.sparkvae.data.BadRowPolicy;
 import dev.sparkvae.data.FeatureSchema;
 import dev.sparkvae.data.FeatureValidator;
+import dev.sparkvae.data.InputChecks;
+import dev.sparkvae.data.RowCounts;
 import dev.sparkvae.io.AtomicDirectory;
+import dev.sparkvae.jobs.spark.BadRows;
 import dev.sparkvae.jobs.spark.FeatureFrames;
+import dev.sparkvae.jobs.spark.FeatureRows;
+import dev.sparkvae.jobs.spark.InputFiles;
 import dev.sparkvae.jobs.spark.Minibatches;
 import dev.sparkvae.jobs.spark.NetworkScores;
 import dev.sparkvae.model.EpochMetrics;
@@ -32,6 +38,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -67,11 +74,24 @@ public final class TrainJob {
    * @param test held-out data, or null to split by {@code train.validation-fraction}
    * @param model model directory to write
    * @param overwrite replace an existing model directory
+   * @param checks what to do with bad rows (skipped, or quarantined under the model's {@code _quarantine/input} and
+   *     {@code _quarantine/test}), corrupt files and duplicate ids
    */
-  public record Options(String input, String test, String model, boolean overwrite) {}
+  public record Options(String input, String test, String model, boolean overwrite, InputChecks checks) {
+    /** Options with the default {@link InputChecks}: a bad row fails the job. */
+    public Options(String input, String test, String model, boolean overwrite) {
+      this(input, test, model, overwrite, InputChecks.DEFAULTS);
+    }
+  }
 
-  /** What was trained and written. */
-  public record Result(ModelArtifact artifact, long trainExamples, long testExamples) {
+  /**
+   * What was trained and written.
+   *
+   * @param counts rows read (input and test), used (trained on or held out), skipped, quarantined, duplicate ids
+   * @param corruptFiles input files left out as corrupt, with the reason
+   */
+  public record Result(ModelArtifact artifact, long trainExamples, long testExamples, RowCounts counts,
+      Map<String, String> corruptFiles) {
     public List<EpochMetrics> metrics() {
       return artifact.metrics();
     }
@@ -107,10 +127,22 @@ public final class TrainJob {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     spark.sparkContext().setJobDescription("train: reading " + options.input());
 
-    Dataset<Row> trainFrame = FeatureFrames.read(spark, data, options.input(), List.of());
+    InputChecks checks = options.checks();
+    InputFiles inputFiles = InputFiles.check(spark, options.input(), !"csv".equals(data.format()),
+        checks.ignoreCorruptFiles());
+    InputFiles testFiles = options.test() == null ? null
+        : InputFiles.check(spark, options.test(), !"csv".equals(data.format()), checks.ignoreCorruptFiles());
+    Map<String, String> corruptFiles = new TreeMap<>(inputFiles.corrupt());
+    if (testFiles != null) {
+      corruptFiles.putAll(testFiles.corrupt());
+    }
+    corruptFiles.forEach((file, reason) -> LOG.warn("Skipping corrupt input file {}: {}", file, reason));
+    Dataset<Row> inputFrame = FeatureFrames.read(spark, data, inputFiles, List.of());
+    Dataset<Row> testInputFrame = testFiles == null ? null : FeatureFrames.read(spark, data, testFiles, List.of());
+    Dataset<Row> trainFrame = inputFrame;
     Dataset<Row> testFrame;
-    if (options.test() != null) {
-      testFrame = FeatureFrames.read(spark, data, options.test(), List.of());
+    if (testInputFrame != null) {
+      testFrame = testInputFrame;
     } else {
       Column heldOut = pmod(xxhash64(col(FeatureFrames.ID), lit(train.seed())), lit(HASH_BUCKETS))
           .lt(lit(Math.round(train.validationFraction() * HASH_BUCKETS)));
@@ -119,18 +151,28 @@ public final class TrainJob {
     }
     FeatureSchema schema = FeatureFrames.schemaOf(trainFrame, data, options.input());
     FeatureValidator validator = new FeatureValidator(schema.featureCount(), spec.distribution());
+    FeatureRows check = FeatureRows.of(trainFrame.schema(), FeatureFrames.ID, FeatureFrames.FEATURES,
+        data.featureColumns().isEmpty() ? data.featuresColumn() : FeatureFrames.FEATURES, schema, spec.distribution());
+    boolean skipBad = checks.onBadRows() != BadRowPolicy.FAIL;
     // A plot.image-shape that does not fit the features fails now, not after hours of training.
     recipe.plot().imageShape(schema.featureCount());
 
     spark.sparkContext().setJobDescription("train: validating " + options.input());
-    JavaRDD<float[]> trainRows = Minibatches.rows(trainFrame, validator).persist(StorageLevel.MEMORY_ONLY());
-    JavaRDD<DataSet> testBatches = Minibatches.of(testFrame, validator, schema.featureCount(),
-        train.evalBatchSize()).persist(StorageLevel.MEMORY_ONLY());
+    JavaRDD<float[]> trainRows = Minibatches.rows(trainFrame, check, skipBad).persist(StorageLevel.MEMORY_ONLY());
+    JavaRDD<DataSet> testBatches = Minibatches.of(testFrame, check, skipBad, train.evalBatchSize())
+        .persist(StorageLevel.MEMORY_ONLY());
     try {
       long trainExamples = trainRows.count();
       long testExamples = exampleCount(testBatches);
       if (trainExamples == 0) {
         throw new IOException("Cannot train on " + options.input() + ": no training rows");
+      }
+      // Parquet counts come from the file footers: the rows read, exactly, without another pass over the data.
+      long read = inputFrame.count() + (testInputFrame == null ? 0 : testInputFrame.count());
+      long bad = read - trainExamples - testExamples;
+      if (bad > 0) {
+        LOG.warn("train: {} of {} rows failed the checks and were left out (--on-bad-rows {})", bad, read,
+            checks.onBadRows().name().toLowerCase(java.util.Locale.ROOT));
       }
       int workers = train.workers() > 0 ? train.workers() : jsc.defaultParallelism();
       LOG.info("train: {} training and {} held-out examples of {} features; {} workers, {}", trainExamples,
@@ -174,10 +216,27 @@ public final class TrainJob {
       String plotSource = options.test() != null ? options.test() : options.input();
       ModelArtifact.ExtraFiles plots = PlotJob.modelFiles(spark, recipe.plot(), net, metrics,
           testExamples > 0 ? testFrame : trainFrame, validator, options.model(), plotSource);
+      long[] quarantined = {0};
+      ModelArtifact.ExtraFiles plotsAndQuarantine = (fs, staging) -> {
+        plots.write(fs, staging);
+        if (checks.onBadRows() == BadRowPolicy.QUARANTINE && bad > 0) {
+          quarantined[0] = BadRows.quarantine(spark, inputFrame, check, staging + "/" + BadRows.QUARANTINE
+              + "/input", options.input());
+          if (testInputFrame != null) {
+            quarantined[0] += BadRows.quarantine(spark, testInputFrame, check, staging + "/" + BadRows.QUARANTINE
+                + "/test", options.test());
+          }
+        }
+      };
       ModelArtifact artifact = new ModelArtifact(info, net, metrics).save(options.model(), hadoopConf,
-          options.overwrite(), plots);
+          options.overwrite(), plotsAndQuarantine);
       LOG.info("train: model written to {}", options.model());
-      return new Result(artifact, trainExamples, testExamples);
+      long duplicates = !checks.countDuplicateIds() ? -1
+          : BadRows.duplicateIds(spark, inputFrame, options.input())
+              + (testInputFrame == null ? 0 : BadRows.duplicateIds(spark, testInputFrame, options.test()));
+      RowCounts counts = new RowCounts(read, trainExamples + testExamples,
+          checks.onBadRows() == BadRowPolicy.SKIP ? bad : 0, quarantined[0], duplicates);
+      return new Result(artifact, trainExamples, testExamples, counts, corruptFiles);
     } finally {
       trainRows.unpersist(false);
       testBatches.unpersist(false);

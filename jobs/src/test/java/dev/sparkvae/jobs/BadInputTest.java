@@ -123,6 +123,30 @@ class BadInputTest {
   }
 
   @Test
+  void trainSkipsOrQuarantinesBadRowsInTheModelDirectory() throws Exception {
+    String trained = dir.resolve("trained").toString();
+    TrainJob.Result skipped = new TrainJob(TestSpark.session(), TestSpark.smallRecipe("train.epochs=1"),
+        new TrainJob.Options(input, null, trained, false, InputChecks.onBadRows(BadRowPolicy.SKIP))).run();
+    assertThat(skipped.counts().asMap()).as("read = used + skipped")
+        .containsExactly(Map.entry("read", 504L), Map.entry("written", 500L), Map.entry("skipped", 4L),
+            Map.entry("quarantined", 0L), Map.entry("duplicate_ids", 0L));
+    assertThat(skipped.trainExamples() + skipped.testExamples()).isEqualTo(GOOD_ROWS);
+
+    TrainJob.Result quarantined = new TrainJob(TestSpark.session(), TestSpark.smallRecipe("train.epochs=1"),
+        new TrainJob.Options(input, null, trained, true, InputChecks.onBadRows(BadRowPolicy.QUARANTINE))).run();
+    assertThat(quarantined.counts().quarantined()).isEqualTo(4);
+    assertThat(TestSpark.session().read().parquet(trained + "/_quarantine/input").select("reason")
+        .as(org.apache.spark.sql.Encoders.STRING()).collectAsList()).containsExactlyInAnyOrderElementsOf(REASONS);
+    assertThat(dir.resolve("trained/_SUCCESS")).exists();
+
+    assertThatThrownBy(() -> new TrainJob(TestSpark.session(), TestSpark.smallRecipe("train.epochs=1"),
+        new TrainJob.Options(input, null, dir.resolve("failed").toString(), false)).run())
+        .satisfies(e -> assertThat(Cli.reason(e)).startsWith("Bad row in file:").contains(": id=")
+            .containsAnyOf(REASONS.toArray(String[]::new)));
+    assertThat(dir.resolve("failed")).doesNotExist();
+  }
+
+  @Test
   void evaluateSkipsAndCountsButCannotQuarantine() throws Exception {
     ObjectNode summary = new EvaluateJob(TestSpark.session(), new EvaluateJob.Options(input, model, null, 4, 64,
         "parquet", false, InputChecks.onBadRows(BadRowPolicy.SKIP))).run();

@@ -25,13 +25,13 @@ public final class Minibatches {
   private Minibatches() {}
 
   /**
-   * Minibatches of at most {@code batchSize} rows in input order (the last of each partition may be smaller).
+   * Minibatches of at most {@code batchSize} checked rows in input order (the last of each partition may be
+   * smaller).
    *
-   * @throws BadRowException (inside the Spark job) on the first row that fails validation
+   * @throws BadRowException (inside the Spark job) on the first row that fails validation, unless {@code skipBad}
    */
-  public static JavaRDD<DataSet> of(Dataset<Row> frame, FeatureValidator validator, int featureCount,
-      int batchSize) {
-    return batches(rows(frame, validator), featureCount, batchSize);
+  public static JavaRDD<DataSet> of(Dataset<Row> frame, FeatureRows check, boolean skipBad, int batchSize) {
+    return batches(rows(frame, check, skipBad), check.featureCount(), batchSize);
   }
 
   /** Minibatches of at most {@code batchSize} feature vectors, in order. */
@@ -40,13 +40,38 @@ public final class Minibatches {
   }
 
   /**
-   * The validated feature vectors of a normalised frame, in input order.
+   * The checked feature vectors of a normalised frame, in input order; bad rows left out when {@code skipBad}.
    *
-   * @throws BadRowException (inside the Spark job) on the first row that fails validation
+   * @throws BadRowException (inside the Spark job) on the first row that fails validation, unless {@code skipBad}
    */
-  public static JavaRDD<float[]> rows(Dataset<Row> frame, FeatureValidator validator) {
-    return frame.select(FeatureFrames.ID, FeatureFrames.FEATURES, FeatureFrames.SOURCE_FILE).javaRDD()
-        .map(row -> features(row, 0, 1, 2, validator));
+  public static JavaRDD<float[]> rows(Dataset<Row> frame, FeatureRows check, boolean skipBad) {
+    return frame.queryExecution().toRdd().toJavaRDD().mapPartitions(rows -> new Iterator<float[]>() {
+      private float[] next;
+
+      @Override
+      public boolean hasNext() {
+        while (next == null && rows.hasNext()) {
+          float[] values = new float[check.featureCount()];
+          BadRowException bad = check.read(rows.next(), values, 0);
+          if (bad == null) {
+            next = values;
+          } else if (!skipBad) {
+            throw bad;
+          }
+        }
+        return next != null;
+      }
+
+      @Override
+      public float[] next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException();
+        }
+        float[] values = next;
+        next = null;
+        return values;
+      }
+    });
   }
 
   /**

@@ -49,11 +49,6 @@ import org.slf4j.LoggerFactory;
 public record ScoringInput(VaeTransformer transformer, Dataset<Row> frame, InputFiles files, InputChecks checks) {
   private static final Logger LOG = LoggerFactory.getLogger(ScoringInput.class);
 
-  /** The directory of quarantined rows inside an output. */
-  public static final String QUARANTINE = "_quarantine";
-  /** The column of a quarantined row that says why it is bad. */
-  public static final String REASON = "reason";
-
   /**
    * @param format parquet | csv
    * @param keep input columns to carry to the output
@@ -116,7 +111,7 @@ public record ScoringInput(VaeTransformer transformer, Dataset<Row> frame, Input
       writer.parquet(staging);
       long quarantined = 0;
       if (policy == BadRowPolicy.QUARANTINE && counters.bad() > 0) {
-        quarantined = writeQuarantine(spark, staging + "/" + QUARANTINE);
+        quarantined = BadRows.quarantine(spark, frame, check(), staging + "/" + BadRows.QUARANTINE, files.path());
       }
       AtomicDirectory.commit(staging, output, hadoopConf);
       long bad = counters.bad();
@@ -132,79 +127,12 @@ public record ScoringInput(VaeTransformer transformer, Dataset<Row> frame, Input
    * a warning. Costs one job over the id column with a shuffle of the ids. -1 when not counted.
    */
   public long duplicateIds(SparkSession spark) {
-    if (!checks.countDuplicateIds()) {
-      return -1;
-    }
-    describeStep(spark, "duplicate ids of " + files.path());
-    Row row = frame.where(col(FeatureFrames.ID).isNotNull()).groupBy(FeatureFrames.ID).count()
-        .where(col("count").gt(1)).agg(sum(col("count").minus(1)), count(lit(1))).first();
-    long duplicates = row.isNullAt(0) ? 0 : row.getLong(0);
-    if (duplicates > 0) {
-      LOG.warn("{} rows of {} repeat the id of another row ({} ids are not unique)", duplicates, files.path(),
-          row.getLong(1));
-    }
-    return duplicates;
+    return checks.countDuplicateIds() ? BadRows.duplicateIds(spark, frame, files.path()) : -1;
   }
 
-  /** Describes the next Spark jobs as a step of the current job: "encode: ..." becomes "encode: {@code step}". */
-  private static void describeStep(SparkSession spark, String step) {
-    String current = spark.sparkContext().getLocalProperty("spark.job.description");
-    int colon = current == null ? -1 : current.indexOf(':');
-    spark.sparkContext().setJobDescription(colon < 0 ? step : current.substring(0, colon) + ": " + step);
-  }
-
-  /** Writes the bad rows of the input with their reason to {@code dir}; returns how many. */
-  private long writeQuarantine(SparkSession spark, String dir) {
-    describeStep(spark, "quarantine of the bad rows of " + files.path());
-    StructType schema = frame.schema();
-    DataType[] types = Arrays.stream(schema.fields()).map(StructField::dataType).toArray(DataType[]::new);
-    FeatureRows check = FeatureRows.of(schema, FeatureFrames.ID, FeatureFrames.FEATURES, FeatureFrames.FEATURES,
+  /** The reader and checks of the input's rows, as the model reads them. */
+  private FeatureRows check() {
+    return FeatureRows.of(frame.schema(), FeatureFrames.ID, FeatureFrames.FEATURES, FeatureFrames.FEATURES,
         transformer.info().featureSchema(), transformer.info().vae().distribution());
-    RowCounters counters = RowCounters.register(spark.sparkContext(), "quarantine");
-    JavaRDD<InternalRow> bad = frame.queryExecution().toRdd().toJavaRDD()
-        .mapPartitions(new BadRowsWithReason(check, types, counters));
-    spark.internalCreateDataFrame(bad.rdd(), schema.add(REASON, DataTypes.StringType, false), false)
-        .write().parquet(dir);
-    return counters.bad();
-  }
-
-  /** The bad rows of a partition, streamed, each followed by its reason. */
-  private record BadRowsWithReason(FeatureRows check, DataType[] types, RowCounters counters)
-      implements FlatMapFunction<Iterator<InternalRow>, InternalRow> {
-    @Override
-    public Iterator<InternalRow> call(Iterator<InternalRow> rows) {
-      float[] scratch = new float[check.featureCount()];
-      return new Iterator<>() {
-        private InternalRow found;
-
-        @Override
-        public boolean hasNext() {
-          while (found == null && rows.hasNext()) {
-            InternalRow row = rows.next();
-            BadRowException problem = check.read(row, scratch, 0);
-            if (problem != null) {
-              Object[] values = new Object[types.length + 1];
-              for (int i = 0; i < types.length; i++) {
-                values[i] = row.isNullAt(i) ? null : InternalRow.copyValue(row.get(i, types[i]));
-              }
-              values[types.length] = UTF8String.fromString(problem.reason());
-              counters.addBad(1);
-              found = new GenericInternalRow(values);
-            }
-          }
-          return found != null;
-        }
-
-        @Override
-        public InternalRow next() {
-          if (!hasNext()) {
-            throw new NoSuchElementException();
-          }
-          InternalRow row = found;
-          found = null;
-          return row;
-        }
-      };
-    }
   }
 }
