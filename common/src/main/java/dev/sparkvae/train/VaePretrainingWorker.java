@@ -1,6 +1,7 @@
 package dev.sparkvae.train;
 
 import dev.sparkvae.model.NoiseSeeds;
+import dev.sparkvae.run.FaultInjection;
 import java.util.Collection;
 import org.apache.spark.TaskContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -42,6 +43,7 @@ public class VaePretrainingWorker extends ParameterAveragingTrainingWorker {
     TaskContext task = TaskContext.get();
     int partition = task == null ? 0 : task.partitionId();
     int iteration = network.getLayerWiseConfigurations().getIterationCount();
+    FaultInjection.at("train", iteration);
     long n = dataSet.numExamples();
     double score = VaePretrainingStep.fit(network, dataSet.getFeatures(),
         NoiseSeeds.of(runSeed, partition, iteration));

@@ -2,7 +2,9 @@ package dev.sparkvae.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.sparkvae.jobs.LoopbackCluster.Run;
+import dev.sparkvae.model.Json;
 import dev.sparkvae.run.FaultInjection;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +13,8 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -46,11 +50,7 @@ class ReliabilityIT {
   }
 
   private static List<String> encode(String output, String fault) {
-    List<String> args = new ArrayList<>(List.of("encode", "--input", input, "--model", model, "--output", output));
-    if (fault != null) {
-      args.addAll(List.of("--set", "cluster.spark-conf.\"" + FaultInjection.KEY + "\"=\"" + fault + "\""));
-    }
-    return args;
+    return withFault(List.of("encode", "--input", input, "--model", model, "--output", output), fault);
   }
 
   @Test
@@ -75,6 +75,50 @@ class ReliabilityIT {
     assertThat(out.select("id").distinct().count()).as("ids unique").isEqualTo(2000);
     assertThat(out.orderBy("id").collectAsList()).as("the same rows and values as a clean run")
         .isEqualTo(TestSpark.session().read().parquet(clean).orderBy("id").collectAsList());
+  }
+
+  @Test
+  void anExecutorKilledDuringATrainingRoundCostsNoQuality() throws Exception {
+    String sample = TestSpark.SAMPLE.toString();
+    List<String> recipe = List.of("train", "--input", sample + "/train", "--test", sample + "/test", "--epochs",
+        "2", "--set", "vae.encoder-sizes=[32]", "--set", "vae.decoder-sizes=[32]", "--set", "vae.latent-size=8",
+        "--set", "train.workers=2", "--set", "train.batch-size-per-worker=50", "--set",
+        "train.averaging-frequency=2");
+    Path undisturbed = dir.resolve("undisturbed");
+    Path recovered = dir.resolve("recovered-model");
+    Run clean = cluster.submit(withFault(LoopbackCluster.concat(recipe, List.of("--model", undisturbed.toString())),
+        null), "train-clean");
+    assertThat(clean.code()).as(clean.output()).isZero();
+
+    // Iteration 13 lies in the seventh of the ten rounds of the first epoch (2 steps per worker and round).
+    Run killed = cluster.submit(withFault(LoopbackCluster.concat(recipe, List.of("--model", recovered.toString())),
+        "exit@train:partition=0:attempt=0:iteration=13"), "train-executor-killed");
+
+    assertThat(killed.code()).as(killed.output()).isZero();
+    assertThat(killed.output()).as("the executor JVM of worker 0 died in a round, which ran again")
+        .containsPattern("ExecutorLostFailure \\(executor \\d exited caused by one of the running tasks\\) Reason: "
+            + "Command exited with code 137");
+    MultiLayerNetwork net = ModelSerializer.restoreMultiLayerNetwork(recovered.resolve("model.zip").toFile());
+    assertThat(net.params().isInfinite().any() || net.params().isNaN().any()).as("finite parameters").isFalse();
+    double cleanElbo = lastTestNegElbo(undisturbed);
+    double recoveredElbo = lastTestNegElbo(recovered);
+    System.out.printf("ReliabilityIT: test -ELBO after 2 epochs: undisturbed %.4f, executor killed %.4f%n",
+        cleanElbo, recoveredElbo);
+    assertThat(recoveredElbo).as("test -ELBO within 1%% of the undisturbed run")
+        .isCloseTo(cleanElbo, org.assertj.core.data.Percentage.withPercentage(1));
+  }
+
+  private static List<String> withFault(List<String> args, String fault) {
+    List<String> all = new ArrayList<>(args);
+    if (fault != null) {
+      all.addAll(List.of("--set", "cluster.spark-conf.\"" + FaultInjection.KEY + "\"=\"" + fault + "\""));
+    }
+    return all;
+  }
+
+  private static double lastTestNegElbo(Path model) throws Exception {
+    JsonNode metrics = Json.MAPPER.readTree(model.resolve("metrics.json").toFile());
+    return metrics.get(metrics.size() - 1).get("test_neg_elbo").asDouble();
   }
 
   @Test
