@@ -281,7 +281,7 @@ public final class Cli implements Callable<Integer> {
     /** As {@link #report(RowCounts, Map, RunSummary.Builder)}, naming the good rows {@code usedAs}. */
     static String report(RowCounts counts, Map<String, String> corruptFiles, RunSummary.Builder summary,
         String usedAs) {
-      counts.asMap().forEach((name, value) -> summary.count("rows_" + name, value));
+      counts.asMap().forEach((name, value) -> summary.count("rows_" + (name.equals("written") ? usedAs : name), value));
       summary.count("corrupt_files_skipped", corruptFiles.size());
       StringBuilder line = new StringBuilder();
       if (counts.read() != counts.written()) {
