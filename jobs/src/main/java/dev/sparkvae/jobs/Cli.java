@@ -208,8 +208,13 @@ public final class Cli implements Callable<Integer> {
 
     @Mixin InputCheckOptions inputChecks;
 
-    @Option(names = "--overwrite", description = "Replace an existing model directory.")
+    @Option(names = "--overwrite",
+        description = "Replace an existing model directory and start over (earlier checkpoints are deleted).")
     boolean overwrite;
+
+    @Option(names = "--resume",
+        description = "Continue from the newest valid checkpoint (train.checkpoint-dir; from scratch when none).")
+    boolean resume;
 
     @Override
     public Integer call() throws Exception {
@@ -222,7 +227,7 @@ public final class Cli implements Callable<Integer> {
           settings.render("train"));
       cli.runJob("train", settings, summaryOption, overwrite, (spark, summary) -> {
         TrainJob.Result result = new TrainJob(spark, settings, new TrainJob.Options(input, test, model, overwrite,
-            inputChecks.checks())).run();
+            inputChecks.checks(), resume)).run();
         var last = result.metrics().get(result.metrics().size() - 1);
         Path plots = new Path(model, PlotJob.PLOTS);
         boolean plotted = plots.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(plots);

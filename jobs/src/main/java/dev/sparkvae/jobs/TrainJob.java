@@ -6,6 +6,8 @@ import static org.apache.spark.sql.functions.pmod;
 import static org.apache.spark.sql.functions.xxhash64;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.typesafe.config.ConfigRenderOptions;
+import dev.sparkvae.config.CheckpointSettings;
 import dev.sparkvae.config.DataSettings;
 import dev.sparkvae.config.PlotSettings;
 import dev.sparkvae.config.Settings;
@@ -29,6 +31,8 @@ import dev.sparkvae.model.ModelArtifact;
 import dev.sparkvae.model.ModelInfo;
 import dev.sparkvae.model.NoiseSeeds;
 import dev.sparkvae.model.VaeNetworks;
+import dev.sparkvae.train.Checkpoints;
+import dev.sparkvae.train.TrainingDivergedException;
 import dev.sparkvae.train.VaePretrainingMaster;
 import java.io.IOException;
 import java.io.InputStream;
@@ -37,6 +41,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
@@ -76,11 +81,13 @@ public final class TrainJob {
    * @param overwrite replace an existing model directory
    * @param checks what to do with bad rows (skipped, or quarantined under the model's {@code _quarantine/input} and
    *     {@code _quarantine/test}), corrupt files and duplicate ids
+   * @param resume continue from the newest valid checkpoint (from scratch when there is none)
    */
-  public record Options(String input, String test, String model, boolean overwrite, InputChecks checks) {
-    /** Options with the default {@link InputChecks}: a bad row fails the job. */
+  public record Options(String input, String test, String model, boolean overwrite, InputChecks checks,
+      boolean resume) {
+    /** Options with the default {@link InputChecks} (a bad row fails the job), not resuming. */
     public Options(String input, String test, String model, boolean overwrite) {
-      this(input, test, model, overwrite, InputChecks.DEFAULTS);
+      this(input, test, model, overwrite, InputChecks.DEFAULTS, false);
     }
   }
 
@@ -89,9 +96,10 @@ public final class TrainJob {
    *
    * @param counts rows read (input and test), used (trained on or held out), skipped, quarantined, duplicate ids
    * @param corruptFiles input files left out as corrupt, with the reason
+   * @param resumedAfterEpoch the epoch of the checkpoint this run continued from; 0 when it started afresh
    */
   public record Result(ModelArtifact artifact, long trainExamples, long testExamples, RowCounts counts,
-      Map<String, String> corruptFiles) {
+      Map<String, String> corruptFiles, int resumedAfterEpoch) {
     public List<EpochMetrics> metrics() {
       return artifact.metrics();
     }
@@ -124,6 +132,10 @@ public final class TrainJob {
     TrainSettings train = recipe.train();
     Configuration hadoopConf = spark.sparkContext().hadoopConfiguration();
     AtomicDirectory.checkWritable(options.model(), options.overwrite(), hadoopConf);
+    CheckpointSettings checkpointing = CheckpointSettings.from(settings);
+    Checkpoints checkpoints = new Checkpoints(checkpointing.dirFor(options.model()), checkpointing.everyEpochs(),
+        checkpointing.kept(), hadoopConf);
+    checkpoints.prepare(options.resume(), options.overwrite());
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     spark.sparkContext().setJobDescription("train: reading " + options.input());
 
@@ -178,11 +190,25 @@ public final class TrainJob {
       LOG.info("train: {} training and {} held-out examples of {} features; {} workers, {}", trainExamples,
           testExamples, schema.featureCount(), workers, spec);
 
-      MultiLayerNetwork net = VaeNetworks.create(spec, train, schema.featureCount());
+      Map<String, String> recipeKey = recipeKey(schema, workers);
+      Optional<Checkpoints.Restored> restored = options.resume() ? checkpoints.newest(recipeKey) : Optional.empty();
+      MultiLayerNetwork net;
+      List<EpochMetrics> metrics = new ArrayList<>();
+      if (restored.isPresent()) {
+        net = restored.get().network();
+        // The learning rate may change on resume (e.g. lower, after a divergence); the rest of the recipe may not.
+        net.setLearningRate(train.learningRate());
+        metrics.addAll(restored.get().metrics());
+        LOG.info("train: resuming after epoch {} from {}", restored.get().epoch(), restored.get().path());
+      } else {
+        if (options.resume()) {
+          LOG.info("train: no checkpoint in {}: starting from the first epoch", checkpoints.dir());
+        }
+        net = VaeNetworks.create(spec, train, schema.featureCount());
+      }
       VaePretrainingMaster master = VaePretrainingMaster.create(train, workers);
       SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(jsc, net, master);
-      List<EpochMetrics> metrics = new ArrayList<>();
-      for (int epoch = 1; epoch <= train.epochs(); epoch++) {
+      for (int epoch = metrics.size() + 1; epoch <= train.epochs(); epoch++) {
         int shownEpoch = epoch;
         master.setRoundListener((round, rounds, score) -> spark.sparkContext().setJobDescription(String.format(
             "train: epoch %d/%d, after round %d/%d", shownEpoch, train.epochs(), round, rounds)));
@@ -192,8 +218,16 @@ public final class TrainJob {
         // Rows are reshuffled into new minibatches every epoch, as SGD expects.
         JavaRDD<DataSet> epochBatches = Minibatches.shuffled(trainRows, schema.featureCount(),
             train.batchSizePerWorker(), NoiseSeeds.of(train.seed(), -1, epoch));
-        sparkNet.fit(epochBatches);
-        epochBatches.unpersist(false);
+        try {
+          sparkNet.fit(epochBatches);
+        } catch (TrainingDivergedException e) {
+          throw new TrainingDivergedException(e.getMessage().replaceFirst("^Training diverged in ",
+              String.format("Training diverged in epoch %d of %d, ", epoch, train.epochs())) + "; "
+              + checkpoints.newestPath().map(last -> "the last good checkpoint is " + last)
+                  .orElse("there is no checkpoint yet"));
+        } finally {
+          epochBatches.unpersist(false);
+        }
         double seconds = (System.nanoTime() - start) / 1e9;
         double trainElbo = master.takeRoundScores().stream().mapToDouble(Double::doubleValue).average()
             .orElse(Double.NaN);
@@ -202,6 +236,7 @@ public final class TrainJob {
         double testElbo = testExamples == 0 ? Double.NaN
             : NetworkScores.meanNegativeElbo(testBatches, net, train.seed());
         metrics.add(new EpochMetrics(epoch, trainElbo, testElbo, seconds, trainExamples));
+        checkpoints.epochDone(epoch, train.epochs(), net, metrics, recipeKey);
         LOG.info("train: epoch {}/{}: train -ELBO {}, held-out -ELBO {}, {} s ({} examples/s)", epoch,
             train.epochs(), String.format("%.3f", trainElbo), String.format("%.3f", testElbo),
             String.format("%.1f", seconds), Math.round(trainExamples / seconds));
@@ -236,11 +271,30 @@ public final class TrainJob {
               + (testInputFrame == null ? 0 : BadRows.duplicateIds(spark, testInputFrame, options.test()));
       RowCounts counts = new RowCounts(read, trainExamples + testExamples,
           checks.onBadRows() == BadRowPolicy.SKIP ? bad : 0, quarantined[0], duplicates);
-      return new Result(artifact, trainExamples, testExamples, counts, corruptFiles);
+      return new Result(artifact, trainExamples, testExamples, counts, corruptFiles,
+          restored.map(Checkpoints.Restored::epoch).orElse(0));
     } finally {
       trainRows.unpersist(false);
       testBatches.unpersist(false);
     }
+  }
+
+  /** Settings a resumed run may change: they do not alter what the remaining epochs compute from a checkpoint. */
+  private static final List<String> RESUMABLE_CHANGES = List.of("train.epochs", "train.learning-rate",
+      "train.checkpoint-dir", "train.checkpoint-every-epochs", "train.checkpoints-kept", "train.eval-batch-size",
+      "train.anomaly-quantile", "train.prefetch-batches");
+
+  /** What a checkpoint must share with this run to be resumed: the settings of data, vae and train, and more. */
+  private Map<String, String> recipeKey(FeatureSchema schema, int workers) {
+    Map<String, String> key = new TreeMap<>();
+    for (String group : List.of("data", "vae", "train")) {
+      settings.config().getConfig(group).entrySet().forEach(entry -> key.put(group + "." + entry.getKey(),
+          entry.getValue().render(ConfigRenderOptions.concise())));
+    }
+    RESUMABLE_CHANGES.forEach(key::remove);
+    key.put("workers", Integer.toString(workers));
+    key.put("features", schema.describe());
+    return key;
   }
 
   private static long exampleCount(JavaRDD<DataSet> batches) {

@@ -102,7 +102,8 @@ class BadInputTest {
   @Test
   void reconstructQuarantinesTheSameRows() throws Exception {
     ReconstructJob.Result result = new ReconstructJob(TestSpark.session(), new ReconstructJob.Options(input, model,
-        dir.resolve("scores").toString(), List.of(), 4, false, null, 64, "parquet", false, InputChecks.onBadRows(BadRowPolicy.QUARANTINE))).run();
+        dir.resolve("scores").toString(), List.of(), 4, false, null, 64, "parquet", false,
+        InputChecks.onBadRows(BadRowPolicy.QUARANTINE))).run();
 
     assertThat(result.counts().asMap()).containsExactly(Map.entry("read", 504L), Map.entry("written", 500L),
         Map.entry("skipped", 0L), Map.entry("quarantined", 4L), Map.entry("duplicate_ids", 0L));
@@ -126,14 +127,14 @@ class BadInputTest {
   void trainSkipsOrQuarantinesBadRowsInTheModelDirectory() throws Exception {
     String trained = dir.resolve("trained").toString();
     TrainJob.Result skipped = new TrainJob(TestSpark.session(), TestSpark.smallRecipe("train.epochs=1"),
-        new TrainJob.Options(input, null, trained, false, InputChecks.onBadRows(BadRowPolicy.SKIP))).run();
+        new TrainJob.Options(input, null, trained, false, InputChecks.onBadRows(BadRowPolicy.SKIP), false)).run();
     assertThat(skipped.counts().asMap()).as("read = used + skipped")
         .containsExactly(Map.entry("read", 504L), Map.entry("written", 500L), Map.entry("skipped", 4L),
             Map.entry("quarantined", 0L), Map.entry("duplicate_ids", 0L));
     assertThat(skipped.trainExamples() + skipped.testExamples()).isEqualTo(GOOD_ROWS);
 
     TrainJob.Result quarantined = new TrainJob(TestSpark.session(), TestSpark.smallRecipe("train.epochs=1"),
-        new TrainJob.Options(input, null, trained, true, InputChecks.onBadRows(BadRowPolicy.QUARANTINE))).run();
+        new TrainJob.Options(input, null, trained, true, InputChecks.onBadRows(BadRowPolicy.QUARANTINE), false)).run();
     assertThat(quarantined.counts().quarantined()).isEqualTo(4);
     assertThat(TestSpark.session().read().parquet(trained + "/_quarantine/input").select("reason")
         .as(org.apache.spark.sql.Encoders.STRING()).collectAsList()).containsExactlyInAnyOrderElementsOf(REASONS);

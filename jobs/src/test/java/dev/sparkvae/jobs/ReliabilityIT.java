@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -77,22 +78,33 @@ class ReliabilityIT {
         .isEqualTo(TestSpark.session().read().parquet(clean).orderBy("id").collectAsList());
   }
 
+  /** The training recipe of the cluster scenarios: the committed sample, a small network, 2 workers, 2 epochs. */
+  private static List<String> trainRecipe(Path model) {
+    String sample = TestSpark.SAMPLE.toString();
+    return List.of("train", "--input", sample + "/train", "--test", sample + "/test", "--model", model.toString(),
+        "--epochs", "2", "--set", "vae.encoder-sizes=[32]", "--set", "vae.decoder-sizes=[32]", "--set",
+        "vae.latent-size=8", "--set", "train.workers=2", "--set", "train.batch-size-per-worker=50", "--set",
+        "train.averaging-frequency=2");
+  }
+
+  /** The model of an undisturbed run of {@link #trainRecipe}, trained on the cluster once for the tests. */
+  private static synchronized Path undisturbedModel() throws Exception {
+    Path model = dir.resolve("undisturbed");
+    if (!Files.isDirectory(model)) {
+      Run clean = cluster.submit(trainRecipe(model), "train-clean");
+      assertThat(clean.code()).as(clean.output()).isZero();
+    }
+    return model;
+  }
+
   @Test
   void anExecutorKilledDuringATrainingRoundCostsNoQuality() throws Exception {
-    String sample = TestSpark.SAMPLE.toString();
-    List<String> recipe = List.of("train", "--input", sample + "/train", "--test", sample + "/test", "--epochs",
-        "2", "--set", "vae.encoder-sizes=[32]", "--set", "vae.decoder-sizes=[32]", "--set", "vae.latent-size=8",
-        "--set", "train.workers=2", "--set", "train.batch-size-per-worker=50", "--set",
-        "train.averaging-frequency=2");
-    Path undisturbed = dir.resolve("undisturbed");
+    Path undisturbed = undisturbedModel();
     Path recovered = dir.resolve("recovered-model");
-    Run clean = cluster.submit(withFault(LoopbackCluster.concat(recipe, List.of("--model", undisturbed.toString())),
-        null), "train-clean");
-    assertThat(clean.code()).as(clean.output()).isZero();
 
     // Iteration 13 lies in the seventh of the ten rounds of the first epoch (2 steps per worker and round).
-    Run killed = cluster.submit(withFault(LoopbackCluster.concat(recipe, List.of("--model", recovered.toString())),
-        "exit@train:partition=0:attempt=0:iteration=13"), "train-executor-killed");
+    Run killed = cluster.submit(withFault(trainRecipe(recovered), "exit@train:partition=0:attempt=0:iteration=13"),
+        "train-executor-killed");
 
     assertThat(killed.code()).as(killed.output()).isZero();
     assertThat(killed.output()).as("the executor JVM of worker 0 died in a round, which ran again")
@@ -106,6 +118,40 @@ class ReliabilityIT {
         cleanElbo, recoveredElbo);
     assertThat(recoveredElbo).as("test -ELBO within 1%% of the undisturbed run")
         .isCloseTo(cleanElbo, org.assertj.core.data.Percentage.withPercentage(1));
+  }
+
+  @Test
+  void aDriverKilledMidTrainingResumesFromItsCheckpoint() throws Exception {
+    Path undisturbed = undisturbedModel();
+    Path model = dir.resolve("resumed-model");
+    Path firstCheckpoint = dir.resolve("resumed-model.checkpoints/epoch-0001");
+
+    Process driver = cluster.submitInBackground(trainRecipe(model), "train-driver-killed");
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+    while (!Files.isDirectory(firstCheckpoint) && driver.isAlive() && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+    assertThat(firstCheckpoint).as("the checkpoint of epoch 1, written before the kill").isDirectory();
+    driver.descendants().forEach(ProcessHandle::destroyForcibly);
+    driver.destroyForcibly();
+    assertThat(driver.waitFor(1, TimeUnit.MINUTES)).isTrue();
+    assertThat(driver.exitValue()).as("the driver was killed").isNotZero();
+    assertThat(model).as("no model from the killed run").doesNotExist();
+
+    List<String> resume = new ArrayList<>(trainRecipe(model));
+    resume.add("--resume");
+    Run resumed = cluster.submit(resume, "train-resumed");
+
+    assertThat(resumed.code()).as(resumed.output()).isZero();
+    assertThat(resumed.output()).contains("train: resuming after epoch 1 from file:" + firstCheckpoint);
+    JsonNode metrics = Json.MAPPER.readTree(model.resolve("metrics.json").toFile());
+    assertThat(metrics.size()).as("epochs 1 and 2").isEqualTo(2);
+    double cleanElbo = lastTestNegElbo(undisturbed);
+    double resumedElbo = lastTestNegElbo(model);
+    System.out.printf("ReliabilityIT: test -ELBO after 2 epochs: uninterrupted %.4f, driver killed and resumed "
+        + "%.4f%n", cleanElbo, resumedElbo);
+    assertThat(resumedElbo).as("test -ELBO within 0.5%% of the uninterrupted run")
+        .isCloseTo(cleanElbo, org.assertj.core.data.Percentage.withPercentage(0.5));
   }
 
   private static List<String> withFault(List<String> args, String fault) {
