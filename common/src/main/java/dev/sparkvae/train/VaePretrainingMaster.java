@@ -3,11 +3,14 @@ package dev.sparkvae.train;
 import dev.sparkvae.config.TrainSettings;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.storage.StorageLevel;
+import org.nd4j.linalg.dataset.DataSet;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
+import org.deeplearning4j.spark.api.Repartition;
 import org.deeplearning4j.spark.api.WorkerConfiguration;
 import org.deeplearning4j.spark.api.worker.NetBroadcastTuple;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
@@ -22,9 +25,12 @@ import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingWorker;
  * {@code batchSizePerWorker} examples, and parameters and updater state are averaged.
  *
  * <p>This is the one class that knows dl4j-spark internals. It also records the score of every round, stops on a
- * non-finite score (divergence) and releases each round's broadcast when the round is done. The training data is
- * an in-memory {@code JavaRDD<DataSet>} of pre-batched minibatches (the "direct" approach), cached with
- * {@link #TRAINING_DATA_STORAGE}.
+ * non-finite score (divergence), releases each round's broadcast when the round is done and measures where the
+ * rounds' time goes ({@link #lastRoundTimings()}). The training data is an in-memory {@code JavaRDD<DataSet>} of
+ * pre-batched minibatches (the "direct" approach), cached with {@link #TRAINING_DATA_STORAGE}, in exactly one
+ * partition per worker with equal numbers of minibatches (see {@code Minibatches.balanced} in the jobs): rounds
+ * then take their minibatches from the cached partitions where they are, never repartitioning (dl4j-spark's
+ * default repartitions the round's data every round: three Spark jobs and a shuffle per round).
  */
 public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
   private static final long serialVersionUID = 1L;
@@ -36,9 +42,20 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
   public static final StorageLevel TRAINING_DATA_STORAGE = StorageLevel.MEMORY_ONLY();
 
   private final long runSeed;
+  /** Identifies this training run to the workers, which keep its network between rounds. */
+  private final String runId = UUID.randomUUID().toString();
   private final List<Double> roundScores = new ArrayList<>();
   private transient Broadcast<NetBroadcastTuple> lastBroadcast;
   private transient RoundListener roundListener;
+  private transient WorkerClock workerClock;
+  private transient RoundTimings lastTimings;
+  private transient int rounds;
+  private transient long fitStart;
+  private transient long lastMark;
+  private transient long epochSetupNanos;
+  private transient long prepareNanos;
+  private transient long broadcastNanos;
+  private transient long jobNanos;
 
   /** Called on the driver after every averaging round. */
   @FunctionalInterface
@@ -60,6 +77,7 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
         .saveUpdater(true)
         .rngSeed(settings.seed())
         .rddTrainingApproach(RDDTrainingApproach.Direct)
+        .repartionData(Repartition.Never)
         .storageLevel(TRAINING_DATA_STORAGE);
     return new VaePretrainingMaster(builder, settings.seed());
   }
@@ -76,16 +94,55 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
     return scores;
   }
 
+  /** Where the time of the last {@code fit} went; null before the first. */
+  public RoundTimings lastRoundTimings() {
+    return lastTimings;
+  }
+
+  /**
+   * Trains on {@code trainingData} (one epoch): pre-batched minibatches in exactly one partition per worker.
+   *
+   * @throws IllegalArgumentException when the data has another number of partitions
+   */
+  @Override
+  public void executeTraining(SparkDl4jMultiLayer network, JavaRDD<DataSet> trainingData) {
+    int workers = numWorkers != null ? numWorkers : network.getSparkContext().defaultParallelism();
+    if (trainingData.getNumPartitions() != workers) {
+      throw new IllegalArgumentException(String.format("The training minibatches must come in %d partitions, one "
+          + "per worker, not %d", workers, trainingData.getNumPartitions()));
+    }
+    if (workerClock == null) {
+      workerClock = new WorkerClock();
+      network.getSparkContext().sc().register(workerClock, "spark-vae worker clock");
+    }
+    workerClock.reset();
+    rounds = 0;
+    epochSetupNanos = prepareNanos = broadcastNanos = jobNanos = 0;
+    fitStart = lastMark = System.nanoTime();
+    super.executeTraining(network, trainingData);
+    lastTimings = new RoundTimings(rounds, lastMark - fitStart, epochSetupNanos, prepareNanos, broadcastNanos,
+        jobNanos, workerClock.value());
+  }
+
   @Override
   public ParameterAveragingTrainingWorker getWorkerInstance(SparkDl4jMultiLayer network) {
+    long start = System.nanoTime();
+    if (rounds == 0) {
+      epochSetupNanos += start - lastMark;
+    } else {
+      prepareNanos += start - lastMark;
+    }
     MultiLayerNetwork net = network.getNetwork();
     NetBroadcastTuple tuple = new NetBroadcastTuple(net.getLayerWiseConfigurations(), net.params(),
         net.getUpdater().getStateViewArray());
     lastBroadcast = network.getSparkContext().broadcast(tuple);
     WorkerConfiguration configuration = new WorkerConfiguration(false, rddDataSetNumExamples, batchSizePerWorker,
         averagingFrequency, prefetchNumBatches, collectTrainingStats);
-    return new VaePretrainingWorker(lastBroadcast, configuration, trainingHookList, listeners, getRouterProvider(),
-        runSeed);
+    VaePretrainingWorker worker = new VaePretrainingWorker(lastBroadcast, configuration, trainingHookList, listeners,
+        getRouterProvider(), runId, runSeed, workerClock);
+    lastMark = System.nanoTime();
+    broadcastNanos += lastMark - start;
+    return worker;
   }
 
   @Override
@@ -96,7 +153,11 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
   @Override
   protected void processResults(SparkDl4jMultiLayer network, SparkComputationGraph graph,
       JavaRDD<ParameterAveragingTrainingResult> results, int splitNum, int totalSplits) {
+    long start = System.nanoTime();
     super.processResults(network, graph, results, splitNum, totalSplits);
+    lastMark = System.nanoTime();
+    jobNanos += lastMark - start;
+    rounds++;
     if (lastBroadcast != null) {
       lastBroadcast.destroy();
       lastBroadcast = null;

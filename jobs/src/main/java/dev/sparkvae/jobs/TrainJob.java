@@ -116,8 +116,10 @@ public final class TrainJob {
     FeatureSchema schema = FeatureFrames.schemaOf(trainFrame, data, options.input());
     FeatureValidator validator = new FeatureValidator(schema.featureCount(), spec.distribution());
 
+    int workers = train.workers() > 0 ? train.workers() : jsc.defaultParallelism();
     spark.sparkContext().setJobDescription("train: validating " + options.input());
-    JavaRDD<float[]> trainRows = Minibatches.rows(trainFrame, validator).persist(StorageLevel.MEMORY_ONLY());
+    JavaRDD<float[]> trainRows = Minibatches.balanced(Minibatches.rows(trainFrame, validator), workers)
+        .persist(StorageLevel.MEMORY_ONLY());
     JavaRDD<DataSet> testBatches = Minibatches.of(testFrame, validator, schema.featureCount(),
         train.evalBatchSize()).persist(StorageLevel.MEMORY_ONLY());
     try {
@@ -126,7 +128,6 @@ public final class TrainJob {
       if (trainExamples == 0) {
         throw new IOException("Cannot train on " + options.input() + ": no training rows");
       }
-      int workers = train.workers() > 0 ? train.workers() : jsc.defaultParallelism();
       LOG.info("train: {} training and {} held-out examples of {} features; {} workers, {}", trainExamples,
           testExamples, schema.featureCount(), workers, spec);
 
@@ -157,6 +158,7 @@ public final class TrainJob {
         LOG.info("train: epoch {}/{}: train -ELBO {}, held-out -ELBO {}, {} s ({} examples/s)", epoch,
             train.epochs(), String.format("%.3f", trainElbo), String.format("%.3f", testElbo),
             String.format("%.1f", seconds), Math.round(trainExamples / seconds));
+        LOG.info("train: epoch {}/{} rounds: {}", epoch, train.epochs(), master.lastRoundTimings().summary());
       }
       spark.sparkContext().setJobDescription("train: anomaly threshold");
       double threshold = NetworkScores.reconstructionErrorQuantile(

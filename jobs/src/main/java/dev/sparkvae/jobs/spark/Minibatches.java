@@ -10,12 +10,15 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Random;
 import java.util.NoSuchElementException;
+import org.apache.spark.Partitioner;
+import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import scala.Tuple2;
 
 /**
  * Turns a normalised frame into validated feature vectors and minibatches of them (DataSets with placeholder
@@ -47,6 +50,16 @@ public final class Minibatches {
   public static JavaRDD<float[]> rows(Dataset<Row> frame, FeatureValidator validator) {
     return frame.select(FeatureFrames.ID, FeatureFrames.FEATURES, FeatureFrames.SOURCE_FILE).javaRDD()
         .map(row -> features(row, 0, 1, 2, validator));
+  }
+
+  /**
+   * The rows spread over exactly {@code partitions} partitions (one per training worker), evenly: each input
+   * partition deals its rows round robin, so partition sizes differ by at most the number of input partitions.
+   * Deterministic: rows are ordered within each partition by their input partition and position. One shuffle.
+   */
+  public static JavaRDD<float[]> balanced(JavaRDD<float[]> rows, int partitions) {
+    JavaRDD<Tuple2<Long, float[]>> keyed = rows.mapPartitionsWithIndex(RoundRobin.Keyed::new, true);
+    return JavaPairRDD.fromJavaRDD(keyed).repartitionAndSortWithinPartitions(new RoundRobin(partitions)).values();
   }
 
   /**
@@ -93,6 +106,64 @@ public final class Minibatches {
       throw new BadRowException(file, id, column, problem);
     }
     return values;
+  }
+
+  /** Deals the rows of each input partition round robin, starting at the input partition's index. */
+  private static final class RoundRobin extends Partitioner {
+    private static final int POSITION_BITS = 40;
+    private final int partitions;
+
+    RoundRobin(int partitions) {
+      this.partitions = partitions;
+    }
+
+    /** A sort key of a row: its input partition and its position there. */
+    static long key(int inputPartition, long position) {
+      return ((long) inputPartition << POSITION_BITS) | position;
+    }
+
+    @Override
+    public int numPartitions() {
+      return partitions;
+    }
+
+    /** The rows of one input partition with their sort keys. */
+    private static final class Keyed implements Iterator<Tuple2<Long, float[]>> {
+      private final int inputPartition;
+      private final Iterator<float[]> rows;
+      private long position;
+
+      Keyed(int inputPartition, Iterator<float[]> rows) {
+        this.inputPartition = inputPartition;
+        this.rows = rows;
+      }
+
+      @Override
+      public boolean hasNext() {
+        return rows.hasNext();
+      }
+
+      @Override
+      public Tuple2<Long, float[]> next() {
+        return new Tuple2<>(key(inputPartition, position++), rows.next());
+      }
+    }
+
+    @Override
+    public int getPartition(Object key) {
+      long k = (Long) key;
+      return (int) (((k >>> POSITION_BITS) + (k & ((1L << POSITION_BITS) - 1))) % partitions);
+    }
+
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof RoundRobin r && r.partitions == partitions;
+    }
+
+    @Override
+    public int hashCode() {
+      return partitions;
+    }
   }
 
   private static final class BatchIterator implements Iterator<DataSet> {
