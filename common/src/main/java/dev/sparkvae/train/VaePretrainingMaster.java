@@ -41,6 +41,9 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
    */
   public static final StorageLevel TRAINING_DATA_STORAGE = StorageLevel.MEMORY_ONLY();
 
+  /** dl4j-spark's worker configuration value for "fit every minibatch of the task". */
+  private static final int NO_MINIBATCH_CAP = 0;
+
   private final long runSeed;
   /** Identifies this training run to the workers, which keep its network between rounds. */
   private final String runId = UUID.randomUUID().toString();
@@ -56,6 +59,7 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
   private transient long prepareNanos;
   private transient long broadcastNanos;
   private transient long jobNanos;
+  private transient long[] workerTotals;
 
   /** Called on the driver after every averaging round. */
   @FunctionalInterface
@@ -116,12 +120,13 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
       network.getSparkContext().sc().register(workerClock, "spark-vae worker clock");
     }
     workerClock.reset();
+    workerTotals = new long[WorkerClock.SIZE];
     rounds = 0;
     epochSetupNanos = prepareNanos = broadcastNanos = jobNanos = 0;
     fitStart = lastMark = System.nanoTime();
     super.executeTraining(network, trainingData);
     lastTimings = new RoundTimings(rounds, lastMark - fitStart, epochSetupNanos, prepareNanos, broadcastNanos,
-        jobNanos, workerClock.value());
+        jobNanos, workerTotals);
   }
 
   @Override
@@ -136,8 +141,10 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
     NetBroadcastTuple tuple = new NetBroadcastTuple(net.getLayerWiseConfigurations(), net.params(),
         net.getUpdater().getStateViewArray());
     lastBroadcast = network.getSparkContext().broadcast(tuple);
+    // No cap on the minibatches of a task: dl4j-spark caps them at averagingFrequency, but when a partition's
+    // minibatches do not divide evenly into the rounds some rounds hand a worker one more, which the cap would skip.
     WorkerConfiguration configuration = new WorkerConfiguration(false, rddDataSetNumExamples, batchSizePerWorker,
-        averagingFrequency, prefetchNumBatches, collectTrainingStats);
+        NO_MINIBATCH_CAP, prefetchNumBatches, collectTrainingStats);
     VaePretrainingWorker worker = new VaePretrainingWorker(lastBroadcast, configuration, trainingHookList, listeners,
         getRouterProvider(), runId, runSeed, workerClock);
     lastMark = System.nanoTime();
@@ -158,6 +165,11 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
     lastMark = System.nanoTime();
     jobNanos += lastMark - start;
     rounds++;
+    long[] round = workerClock.value();
+    workerClock.reset();
+    for (int i = 0; i < round.length; i++) {
+      workerTotals[i] += round[i];
+    }
     if (lastBroadcast != null) {
       lastBroadcast.destroy();
       lastBroadcast = null;

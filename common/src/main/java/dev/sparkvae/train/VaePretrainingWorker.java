@@ -44,6 +44,7 @@ public class VaePretrainingWorker extends ParameterAveragingTrainingWorker {
   private double scoreSum;
   private long examples;
   private final long[] times = new long[WorkerClock.SIZE];
+  private long taskStart;
   private long mark;
 
   public VaePretrainingWorker(Broadcast<NetBroadcastTuple> broadcast, WorkerConfiguration configuration,
@@ -58,7 +59,7 @@ public class VaePretrainingWorker extends ParameterAveragingTrainingWorker {
 
   @Override
   public MultiLayerNetwork getInitialModel() {
-    long start = System.nanoTime();
+    taskStart = System.nanoTime();
     MultiLayerNetwork network = refillKeptNetwork();
     if (network == null) {
       network = super.getInitialModel();
@@ -67,7 +68,7 @@ public class VaePretrainingWorker extends ParameterAveragingTrainingWorker {
       times[WorkerClock.REUSED_NETWORKS]++;
     }
     mark = System.nanoTime();
-    times[WorkerClock.SETUP_NANOS] += mark - start;
+    times[WorkerClock.SETUP_NANOS] += mark - taskStart;
     return network;
   }
 
@@ -92,8 +93,8 @@ public class VaePretrainingWorker extends ParameterAveragingTrainingWorker {
   @Override
   public ParameterAveragingTrainingResult processMinibatch(DataSet dataSet, MultiLayerNetwork network,
       boolean isLast) {
-    long start = System.nanoTime();
-    times[WorkerClock.DATA_NANOS] += start - mark;
+    long stepStart = System.nanoTime();
+    times[WorkerClock.DATA_NANOS] += stepStart - mark;
     TaskContext task = TaskContext.get();
     int partition = task == null ? 0 : task.partitionId();
     int iteration = network.getLayerWiseConfigurations().getIterationCount();
@@ -103,14 +104,17 @@ public class VaePretrainingWorker extends ParameterAveragingTrainingWorker {
     scoreSum += score * n;
     examples += n;
     mark = System.nanoTime();
-    times[WorkerClock.COMPUTE_NANOS] += mark - start;
+    times[WorkerClock.COMPUTE_NANOS] += mark - stepStart;
     times[WorkerClock.MINIBATCHES]++;
     if (!isLast) {
       return null;
     }
     network.setScore(scoreSum / examples);
     ParameterAveragingTrainingResult result = getFinalResult(network);
-    times[WorkerClock.RESULT_NANOS] += System.nanoTime() - mark;
+    long end = System.nanoTime();
+    times[WorkerClock.RESULT_NANOS] += end - mark;
+    times[WorkerClock.TASK_NANOS] += end - taskStart;
+    times[WorkerClock.SLOWEST_TASK_NANOS] = end - taskStart;
     times[WorkerClock.TASKS]++;
     times[WorkerClock.EXAMPLES] += examples;
     if (clock != null) {

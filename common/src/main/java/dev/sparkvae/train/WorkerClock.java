@@ -3,9 +3,9 @@ package dev.sparkvae.train;
 import org.apache.spark.util.AccumulatorV2;
 
 /**
- * A Spark accumulator of where the workers' time goes in parameter-averaging rounds, summed over tasks: the
- * executors add, the driver reads after every round. Values are indexed by the constants below (nanoseconds and
- * counts).
+ * A Spark accumulator of where the workers' time goes in a parameter-averaging round: the executors add, the
+ * driver reads and resets it after every round. Values are indexed by the constants below (nanoseconds and
+ * counts), summed over tasks except {@link #SLOWEST_TASK_NANOS}, the maximum.
  */
 public final class WorkerClock extends AccumulatorV2<long[], long[]> {
   private static final long serialVersionUID = 1L;
@@ -26,8 +26,12 @@ public final class WorkerClock extends AccumulatorV2<long[], long[]> {
   public static final int EXAMPLES = 6;
   /** Tasks that reused a network kept on their executor thread instead of building one. */
   public static final int REUSED_NETWORKS = 7;
+  /** A task's time from getting the network ready to its result built. */
+  public static final int TASK_NANOS = 8;
+  /** The longest {@link #TASK_NANOS} of the tasks (the round waits for it). */
+  public static final int SLOWEST_TASK_NANOS = 9;
 
-  static final int SIZE = 8;
+  static final int SIZE = 10;
 
   private final long[] values = new long[SIZE];
 
@@ -56,7 +60,7 @@ public final class WorkerClock extends AccumulatorV2<long[], long[]> {
   @Override
   public void add(long[] v) {
     for (int i = 0; i < SIZE; i++) {
-      values[i] += v[i];
+      values[i] = i == SLOWEST_TASK_NANOS ? Math.max(values[i], v[i]) : values[i] + v[i];
     }
   }
 

@@ -22,6 +22,7 @@ import dev.sparkvae.model.ModelArtifact;
 import dev.sparkvae.model.ModelInfo;
 import dev.sparkvae.model.NoiseSeeds;
 import dev.sparkvae.model.VaeNetworks;
+import dev.sparkvae.train.RoundTimings;
 import dev.sparkvae.train.VaePretrainingMaster;
 import java.io.IOException;
 import java.io.InputStream;
@@ -68,8 +69,12 @@ public final class TrainJob {
    */
   public record Options(String input, String test, String model, boolean overwrite) {}
 
-  /** What was trained and written. */
-  public record Result(ModelArtifact artifact, long trainExamples, long testExamples) {
+  /**
+   * What was trained and written.
+   *
+   * @param rounds where the time of each epoch's averaging rounds went, one entry per epoch
+   */
+  public record Result(ModelArtifact artifact, long trainExamples, long testExamples, List<RoundTimings> rounds) {
     public List<EpochMetrics> metrics() {
       return artifact.metrics();
     }
@@ -135,6 +140,7 @@ public final class TrainJob {
       VaePretrainingMaster master = VaePretrainingMaster.create(train, workers);
       SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(jsc, net, master);
       List<EpochMetrics> metrics = new ArrayList<>();
+      List<RoundTimings> roundTimings = new ArrayList<>();
       for (int epoch = 1; epoch <= train.epochs(); epoch++) {
         int shownEpoch = epoch;
         master.setRoundListener((round, rounds, score) -> spark.sparkContext().setJobDescription(String.format(
@@ -158,6 +164,7 @@ public final class TrainJob {
         LOG.info("train: epoch {}/{}: train -ELBO {}, held-out -ELBO {}, {} s ({} examples/s)", epoch,
             train.epochs(), String.format("%.3f", trainElbo), String.format("%.3f", testElbo),
             String.format("%.1f", seconds), Math.round(trainExamples / seconds));
+        roundTimings.add(master.lastRoundTimings());
         LOG.info("train: epoch {}/{} rounds: {}", epoch, train.epochs(), master.lastRoundTimings().summary());
       }
       spark.sparkContext().setJobDescription("train: anomaly threshold");
@@ -170,7 +177,7 @@ public final class TrainJob {
       ModelArtifact artifact = new ModelArtifact(info, net, metrics).save(options.model(), hadoopConf,
           options.overwrite());
       LOG.info("train: model written to {}", options.model());
-      return new Result(artifact, trainExamples, testExamples);
+      return new Result(artifact, trainExamples, testExamples, roundTimings);
     } finally {
       trainRows.unpersist(false);
       testBatches.unpersist(false);

@@ -11,6 +11,7 @@ import dev.sparkvae.model.VaeNetworks;
 import dev.sparkvae.train.RoundTimings;
 import dev.sparkvae.train.VaePretrainingMaster;
 import dev.sparkvae.train.VaePretrainingStep;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -65,6 +66,26 @@ class SparkVsLocalTrainingTest {
     assertThat(distributed.getUpdater().getStateViewArray().amaxNumber().doubleValue()).isPositive();
     assertThat(spark.getScore()).as("the worker reports the real negative ELBO").isGreaterThan(100);
     data.unpersist();
+  }
+
+  @Test
+  void roundsWithOneMinibatchMoreThanTheAveragingFrequencyFitItToo() {
+    TrainSettings train = TrainSettings.from(TestSpark.smallRecipe("train.batch-size-per-worker=10",
+        "train.averaging-frequency=2", "train.workers=1"));
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(TestSpark.session().sparkContext());
+    List<DataSet> batches = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      batches.add(new DataSet(batch(10, 30 + i), null));
+    }
+    JavaRDD<DataSet> data = jsc.parallelize(batches, 1);
+    VaePretrainingMaster master = VaePretrainingMaster.create(train, 1);
+    MultiLayerNetwork net = VaeNetworks.create(VaeSpec.from(TestSpark.smallRecipe()), train, 784);
+    new SparkDl4jMultiLayer(jsc, net, master).fit(data);
+    RoundTimings timings = master.lastRoundTimings();
+    assertThat(timings.rounds()).as("5 minibatches in rounds of 2").isEqualTo(2);
+    assertThat(timings.examples()).as("no minibatch skipped").isEqualTo(50);
+    assertThat(timings.tasks()).isEqualTo(2);
+    assertThat(master.takeRoundScores()).hasSize(2).allSatisfy(score -> assertThat(score).isGreaterThan(100));
   }
 
   @Test
