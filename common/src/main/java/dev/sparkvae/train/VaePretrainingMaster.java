@@ -2,9 +2,11 @@ package dev.sparkvae.train;
 
 import dev.sparkvae.config.TrainSettings;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.UUID;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.storage.StorageLevel;
 import org.nd4j.linalg.dataset.DataSet;
@@ -127,6 +129,51 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
     super.executeTraining(network, trainingData);
     lastTimings = new RoundTimings(rounds, lastMark - fitStart, epochSetupNanos, prepareNanos, broadcastNanos,
         jobNanos, workerTotals);
+  }
+
+  /**
+   * The epoch's rounds: every worker's cached minibatches dealt round robin into
+   * {@code max(1, minibatches / (workers × averagingFrequency))} rounds, so each worker fits at least
+   * {@code averagingFrequency} minibatches per round, and workers with equally many minibatches get equally many
+   * in every round (none waits for another's extra minibatch). dl4j-spark deals them at random with a different
+   * seed per partition, so the extra minibatches of uneven rounds fall to different workers in different rounds.
+   * Deterministic, and no random state carried from epoch to epoch.
+   */
+  @Override
+  @SuppressWarnings("unchecked")
+  protected <T> JavaRDD<T>[] getSplitRDDs(JavaRDD<T> trainingData, int totalDataSetObjectCount,
+      int examplesPerDataSetObject) {
+    int perRound = getNumDataSetObjectsPerSplit(examplesPerDataSetObject);
+    int roundCount = Math.max(1, totalDataSetObjectCount / perRound);
+    JavaRDD<T>[] splits = new JavaRDD[roundCount];
+    for (int round = 0; round < roundCount; round++) {
+      splits[round] = trainingData.mapPartitions(new RoundShare<>(round, roundCount), true);
+    }
+    return splits;
+  }
+
+  /** The minibatches of a partition whose position modulo the number of rounds is the round. */
+  private static final class RoundShare<T> implements FlatMapFunction<Iterator<T>, T> {
+    private static final long serialVersionUID = 1L;
+    private final int round;
+    private final int rounds;
+
+    RoundShare(int round, int rounds) {
+      this.round = round;
+      this.rounds = rounds;
+    }
+
+    @Override
+    public Iterator<T> call(Iterator<T> minibatches) {
+      List<T> share = new ArrayList<>();
+      for (int i = 0; minibatches.hasNext(); i++) {
+        T minibatch = minibatches.next();
+        if (i % rounds == round) {
+          share.add(minibatch);
+        }
+      }
+      return share.iterator();
+    }
   }
 
   @Override
