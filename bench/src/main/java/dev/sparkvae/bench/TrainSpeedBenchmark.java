@@ -13,6 +13,7 @@ import dev.sparkvae.model.EpochMetrics;
 import dev.sparkvae.model.Json;
 import dev.sparkvae.model.VaeNetworks;
 import dev.sparkvae.train.RoundTimings;
+import dev.sparkvae.train.VaePretrainingStep;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -57,6 +58,14 @@ public final class TrainSpeedBenchmark {
   private static final double NETWORK_BYTES_PER_SECOND = 1.25e9;
   /** The cost model's driver time per task and round: launching it and handling its result. */
   private static final double TASK_MILLIS = 1.0;
+  /** Minibatch sizes whose single-thread step time the floor part measures (the cost model fits them). */
+  private static final int[] STEP_BATCHES = {32, 64, 128, 256, 512};
+  private static final int STEP_REPEATS = 25;
+  /** Steps run before any is timed, so that the JIT has compiled DL4J's code. */
+  private static final int STEP_WARM_UP = 100;
+  /** The cost model's executor counts and minibatch sizes. */
+  private static final int[] MODEL_EXECUTORS = {8, 32, 128};
+  private static final int[] MODEL_BATCHES = {64, 256};
 
   private final Map<String, List<String>> options;
   private final String loadAtStart = EncodeComputeBenchmark.loadAverage();
@@ -136,7 +145,27 @@ public final class TrainSpeedBenchmark {
     json.put("step_gemm_shape", train.batchSizePerWorker() + "x" + features + "x" + hidden);
     json.put("floor_examples_per_s", sgemmRate * 1e9 / flops);
     json.put("step_shape_floor_examples_per_s", stepShapeRate * 1e9 / flops);
+    ObjectNode steps = json.putObject("step_ms_by_batch");
+    stepMillis(spec, train, features, STEP_BATCHES[STEP_BATCHES.length / 2], STEP_WARM_UP);
+    for (int batch : STEP_BATCHES) {
+      steps.put(String.valueOf(batch), stepMillis(spec, train, features, batch, STEP_REPEATS));
+    }
     return json;
+  }
+
+  /** Milliseconds of one training step on a minibatch of {@code batch} rows: the median of {@code repeats}. */
+  private static double stepMillis(VaeSpec spec, TrainSettings train, int features, int batch, int repeats) {
+    MultiLayerNetwork net = VaeNetworks.create(spec, train, features);
+    INDArray x = Nd4j.rand(DataType.FLOAT, batch, features);
+    double[] millis = new double[repeats];
+    for (int i = -5; i < repeats; i++) {
+      long start = System.nanoTime();
+      VaePretrainingStep.fit(net, x, i);
+      if (i >= 0) {
+        millis[i] = (System.nanoTime() - start) / 1e6;
+      }
+    }
+    return EncodeComputeBenchmark.median(millis);
   }
 
   /** The recipe trained in this process with {@code --threads} native threads. */
@@ -219,6 +248,14 @@ public final class TrainSpeedBenchmark {
           floor.get("sgemm_gflops").asDouble(), floor.get("step_gemm_shape").asText(),
           floor.get("step_gemm_gflops").asDouble(), floor.get("floor_examples_per_s").asDouble(),
           floor.get("step_shape_floor_examples_per_s").asDouble());
+      if (floor.has("step_ms_by_batch")) {
+        StringBuilder steps = new StringBuilder("One thread's training step by minibatch size:");
+        floor.get("step_ms_by_batch").fields().forEachRemaining(e -> steps.append(String.format(Locale.ROOT,
+            " %s rows %.2f ms (%,.0f examples/s);", e.getKey(), e.getValue().asDouble(),
+            Integer.parseInt(e.getKey()) * 1e3 / e.getValue().asDouble())));
+        System.out.println(steps.substring(0, steps.length() - 1) + ".");
+        System.out.println();
+      }
     }
     System.out.println("| run | batch × workers, averaging | s/epoch | examples/s | vs 1 thread | test −ELBO after "
         + "last epoch | vs 1 thread | load (start → end) |");
@@ -256,8 +293,8 @@ public final class TrainSpeedBenchmark {
     }
     JsonNode local = spark.stream().filter(r -> r.get("master").asText().startsWith("local")).findFirst()
         .orElse(null);
-    if (local != null && baseline != null) {
-      costModel(local, baseline);
+    if (local != null && floor != null && floor.has("step_ms_by_batch")) {
+      costModel(local, floor);
     }
     System.out.println();
     System.out.println("Test −ELBO per epoch (nats):");
@@ -278,48 +315,63 @@ public final class TrainSpeedBenchmark {
   }
 
   /**
-   * Predicted epoch time and speedup over one thread for {@link #MODEL_ROWS} rows on 8, 32 and 128 executors (one
-   * task slot each), from the local Spark run's per-round costs: per-example compute c, the fixed overhead of a
-   * round without a network O, the bytes of parameters and updater state P, and the per-row cost of each epoch's
-   * setup; plus the network: the broadcast costs 2P/B, the tree aggregation (depth 2) 2·√W·P/B, and the driver
-   * {@link #TASK_MILLIS} ms per task. The averaging frequency recommended is the smallest that keeps the overhead
-   * at most 10% of a round.
+   * Predicted epoch time and speedup for {@link #MODEL_ROWS} rows on {@link #MODEL_EXECUTORS} executors (one task
+   * slot each), from this run's measurements: the single-thread step time t(b) = a + c₀·b fitted over the floor
+   * part's minibatch sizes (a: the per-step work that does not grow with the minibatch, mostly Adam's update of
+   * every parameter), scaled by κ = the Spark workers' measured time per example over t(b)/b at the recipe's
+   * minibatch (two workers sharing a machine); the fixed overhead of a round without a network O; the bytes of
+   * parameters and updater state P; each epoch's setup per row; and the network: the broadcast costs 2P/B, the tree
+   * aggregation (depth 2) 2·√W·P/B, and the driver {@link #TASK_MILLIS} ms per task. Speedup is over one worker
+   * computing the same steps alone, so it does not depend on the load during the single-process run. For each
+   * minibatch size the recommended averaging frequency is the smallest that keeps the overhead at most 10% of a
+   * round.
    */
-  private static void costModel(JsonNode spark, JsonNode baseline) {
+  private static void costModel(JsonNode spark, JsonNode floor) {
     int batch = spark.get("batch").asInt();
-    int frequency = spark.get("averaging_frequency").asInt();
-    double computeMillis = median(spark, "task_compute_ms") / (batch * median(spark, "minibatches_per_task"));
+    int workersMeasured = spark.get("workers").asInt();
+    double workerMillis = median(spark, "task_compute_ms") / (batch * median(spark, "minibatches_per_task"));
+    double[] fit = stepModel(floor.get("step_ms_by_batch"));
+    double kappa = workerMillis / ((fit[0] + fit[1] * batch) / batch);
     double overheadMillis = median(spark, "overhead_ms");
-    double examples = baseline.get("epochs_detail").get(0).get("examples").asDouble();
-    double setupMillisPerRow = median(spark, "epoch_setup_ms") / (examples / spark.get("workers").asInt());
+    double rowsPerWorker = spark.get("epochs_detail").get(0).get("examples").asDouble() / workersMeasured;
+    double setupMillisPerRow = median(spark, "epoch_setup_ms") / rowsPerWorker;
     double transferMillis = spark.get("state_bytes").asDouble() / NETWORK_BYTES_PER_SECOND * 1e3;
-    double singleMillis = medianSeconds(baseline) * 1e3 / examples;
     System.out.println();
-    System.out.printf(Locale.ROOT, "Cost model for %,d rows (this run: c = %.4f ms per example per worker, O = %.1f ms "
-        + "per round at %d workers without a network, P = %.1f MB each way, epoch setup %.4f ms per row; assumed: "
-        + "B = %.2f GB/s, %.1f ms per task at the driver; one thread: %.4f ms per example):%n%n", MODEL_ROWS,
-        computeMillis, overheadMillis, spark.get("workers").asInt(), spark.get("state_bytes").asDouble() / 1e6,
-        setupMillisPerRow, NETWORK_BYTES_PER_SECOND / 1e9, TASK_MILLIS, singleMillis);
-    System.out.println("| executors | averaging every | round overhead ms | rounds/epoch | epoch | speedup | "
-        + "efficiency |");
-    System.out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-    for (int workers : new int[] {8, 32, 128}) {
+    System.out.printf(Locale.ROOT, "Cost model for %,d rows. Measured: one thread's step t(b) = %.2f ms + %.4f ms × b; "
+        + "Spark workers κ = %.2f × that; round overhead O = %.1f ms at %d workers without a network; P = %.1f MB "
+        + "each way; epoch setup %.4f ms per row per worker. Assumed: B = %.2f GB/s, %.1f ms per task at the "
+        + "driver.%n%n", MODEL_ROWS, fit[0], fit[1], kappa, overheadMillis, workersMeasured,
+        spark.get("state_bytes").asDouble() / 1e6, setupMillisPerRow, NETWORK_BYTES_PER_SECOND / 1e9, TASK_MILLIS);
+    System.out.println("| executors | minibatch | averaging every | round overhead ms | round compute ms | rounds/epoch "
+        + "| epoch | speedup | efficiency |");
+    System.out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (int workers : MODEL_EXECUTORS) {
       double roundOverhead = overheadMillis + 2 * transferMillis + 2 * Math.sqrt(workers) * transferMillis
           + TASK_MILLIS * workers;
-      int recommended = (int) Math.ceil(9 * roundOverhead / (batch * computeMillis));
-      for (int f : new int[] {frequency, recommended}) {
-        double rounds = MODEL_ROWS / ((double) workers * batch * f);
-        double epochMillis = rounds * (f * batch * computeMillis + roundOverhead)
-            + setupMillisPerRow * MODEL_ROWS / workers;
-        double speedup = MODEL_ROWS * singleMillis / epochMillis;
-        System.out.printf(Locale.ROOT, "| %d | %d%s | %.0f | %,.0f | %.2f h | %.1f× | %.0f%% |%n", workers, f,
-            f == recommended ? " (recommended)" : "", roundOverhead, rounds, epochMillis / 3.6e6, speedup,
-            100 * speedup / workers);
-        if (f == recommended) {
-          break;
-        }
+      for (int b : MODEL_BATCHES) {
+        double stepMillis = kappa * (fit[0] + fit[1] * b);
+        int f = (int) Math.ceil(9 * roundOverhead / stepMillis);
+        double rounds = MODEL_ROWS / ((double) workers * b * f);
+        double epochMillis = rounds * (f * stepMillis + roundOverhead) + setupMillisPerRow * MODEL_ROWS / workers;
+        double speedup = MODEL_ROWS / b * stepMillis / epochMillis;
+        System.out.printf(Locale.ROOT, "| %d | %d | %d | %.0f | %.0f | %,.0f | %.2f h | %.1f× | %.0f%% |%n", workers,
+            b, f, roundOverhead, f * stepMillis, rounds, epochMillis / 3.6e6, speedup, 100 * speedup / workers);
       }
     }
+  }
+
+  /** Least-squares a and c₀ of t(b) = a + c₀·b over the measured step times. */
+  private static double[] stepModel(JsonNode stepMillis) {
+    List<double[]> points = new ArrayList<>();
+    stepMillis.fields().forEachRemaining(e -> points.add(new double[] {Double.parseDouble(e.getKey()),
+        e.getValue().asDouble()}));
+    double n = points.size();
+    double sx = points.stream().mapToDouble(p -> p[0]).sum();
+    double sy = points.stream().mapToDouble(p -> p[1]).sum();
+    double sxx = points.stream().mapToDouble(p -> p[0] * p[0]).sum();
+    double sxy = points.stream().mapToDouble(p -> p[0] * p[1]).sum();
+    double slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+    return new double[] {(sy - slope * sx) / n, slope};
   }
 
   private static String firstField(JsonNode run, String key) {
