@@ -322,9 +322,9 @@ public final class TrainSpeedBenchmark {
    * minibatch (two workers sharing a machine); the fixed overhead of a round without a network O; the bytes of
    * parameters and updater state P; each epoch's setup per row; and the network: the broadcast costs 2P/B, the tree
    * aggregation (depth 2) 2·√W·P/B, and the driver {@link #TASK_MILLIS} ms per task. Speedup is over one worker
-   * computing the same steps alone, so it does not depend on the load during the single-process run. For each
-   * minibatch size the recommended averaging frequency is the smallest that keeps the overhead at most 10% of a
-   * round.
+   * computing the same steps alone, so it does not depend on the load during the single-process run. Per executor
+   * count: the recipe's minibatch and averaging frequency, then for each of {@link #MODEL_BATCHES} the recommended
+   * averaging frequency, the smallest that keeps the overhead at most 10% of a round.
    */
   private static void costModel(JsonNode spark, JsonNode floor) {
     int batch = spark.get("batch").asInt();
@@ -348,9 +348,15 @@ public final class TrainSpeedBenchmark {
     for (int workers : MODEL_EXECUTORS) {
       double roundOverhead = overheadMillis + 2 * transferMillis + 2 * Math.sqrt(workers) * transferMillis
           + TASK_MILLIS * workers;
+      List<int[]> settings = new ArrayList<>();
+      settings.add(new int[] {batch, spark.get("averaging_frequency").asInt()});
       for (int b : MODEL_BATCHES) {
+        settings.add(new int[] {b, (int) Math.ceil(9 * roundOverhead / (kappa * (fit[0] + fit[1] * b)))});
+      }
+      for (int[] setting : settings) {
+        int b = setting[0];
+        int f = setting[1];
         double stepMillis = kappa * (fit[0] + fit[1] * b);
-        int f = (int) Math.ceil(9 * roundOverhead / stepMillis);
         double rounds = MODEL_ROWS / ((double) workers * b * f);
         double epochMillis = rounds * (f * stepMillis + roundOverhead) + setupMillisPerRow * MODEL_ROWS / workers;
         double speedup = MODEL_ROWS / b * stepMillis / epochMillis;
