@@ -37,6 +37,28 @@ public record VaeSpec(int[] encoderSizes, int[] decoderSizes, int latentSize, St
     return total + 2L * in * latentSize;
   }
 
+  /** Multiply-adds of the decoder for one row: latent to the last hidden layer, then the p(x|z) parameters. */
+  public long decoderMultiplyAdds(int featureCount) {
+    long total = 0;
+    int in = latentSize;
+    for (int size : decoderSizes) {
+      total += (long) in * size;
+      in = size;
+    }
+    int outputs = GAUSSIAN.equals(distribution) ? 2 * featureCount : featureCount;
+    return total + (long) in * outputs;
+  }
+
+  /**
+   * Multiply-adds of one training step per row (one z sample): the forward pass, then per layer the weight
+   * gradient and the input gradient, except the input gradient of the first layer, which nothing needs. Element-wise
+   * work (activations, sampling, the loss) is left out: it is two orders of magnitude smaller.
+   */
+  public long trainingMultiplyAdds(int featureCount) {
+    long forward = encoderMultiplyAdds(featureCount) + decoderMultiplyAdds(featureCount);
+    return 3 * forward - (long) featureCount * encoderSizes[0];
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof VaeSpec other && Arrays.equals(encoderSizes, other.encoderSizes)

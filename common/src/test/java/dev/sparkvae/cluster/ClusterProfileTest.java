@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -26,10 +27,13 @@ class ClusterProfileTest {
   private static final String SPARK_HOME = "/opt/spark";
   private static final String JAR = ROOT + "/jobs/target/spark-vae-jobs-" + LaunchCommand.version();
   private static final String LOG = "-Dlog4j.configurationFile=" + CONF + "/log4j2.properties";
-  private static final List<String> KRYO = List.of(
-      "spark.kryo.registrator=org.nd4j.kryo.Nd4jRegistrator",
-      "spark.serializer=org.apache.spark.serializer.KryoSerializer",
-      "spark.sql.parquet.enableNestedColumnVectorizedReader=true");
+  /** The cluster.spark-conf of conf/defaults.conf, in every profile. */
+  private static final List<String> DEFAULTS = List.of("spark.broadcast.compress=false",
+      "spark.sql.parquet.enableNestedColumnVectorizedReader=true", "spark.task.maxDirectResultSize=64m");
+  private static final String KRYO = "spark.serializer=org.apache.spark.serializer.KryoSerializer";
+  private static final List<String> CPU_KRYO = List.of(KRYO,
+      "spark.kryo.registrator=dev.sparkvae.io.NdArrayKryoRegistrator");
+  private static final List<String> GPU_KRYO = List.of(KRYO, "spark.kryo.registrator=org.nd4j.kryo.Nd4jRegistrator");
   private static final List<String> JOB = List.of("train", "--input", "in", "--model", "m");
 
   @TempDir Path dir;
@@ -43,22 +47,22 @@ class ClusterProfileTest {
     expected.put("standalone", submit(1, List.of("--master", "spark://spark-master:7077", "--deploy-mode", "client",
         "--name", "spark-vae train", "--class", "dev.sparkvae.jobs.Cli", "--driver-memory", "4g",
         "--executor-memory", "8g", "--executor-cores", "4", "--total-executor-cores", "16"),
-        confs(List.of("spark.executor.memoryOverhead=6g"), 1, "5g", "14g", "2g", "8g", LOG, List.of(), KRYO,
+        confs(List.of("spark.executor.memoryOverhead=6g"), 1, "5g", "14g", "2g", "8g", LOG, List.of(), CPU_KRYO,
             List.of("spark.sql.shuffle.partitions=64")), JAR + "-cpu.jar", "standalone", CONF.toString()));
     expected.put("loopback", submit(1, List.of("--master", "spark://127.0.0.1:7077", "--deploy-mode", "client",
         "--name", "spark-vae train", "--class", "dev.sparkvae.jobs.Cli", "--driver-memory", "1g",
         "--executor-memory", "1g", "--executor-cores", "1", "--total-executor-cores", "2"),
         confs(List.of("spark.executor.memoryOverhead=2g"), 1, "1g", "3g", "1g", "3g", LOG, List.of(),
-            List.of("spark.driver.bindAddress=127.0.0.1", "spark.driver.host=127.0.0.1"), KRYO.subList(0, 1),
+            List.of("spark.driver.bindAddress=127.0.0.1", "spark.driver.host=127.0.0.1"), CPU_KRYO,
             List.of("spark.scheduler.maxRegisteredResourcesWaitingTime=120s",
-                "spark.scheduler.minRegisteredResourcesRatio=1.0"), KRYO.subList(1, 3),
-            List.of("spark.sql.shuffle.partitions=4", "spark.ui.enabled=false")),
+                "spark.scheduler.minRegisteredResourcesRatio=1.0", "spark.sql.shuffle.partitions=4",
+                "spark.ui.enabled=false")),
         JAR + "-cpu.jar", "loopback", CONF.toString()));
     expected.put("yarn-cpu", submit(1, List.of("--master", "yarn", "--deploy-mode", "client",
         "--name", "spark-vae train", "--class", "dev.sparkvae.jobs.Cli", "--driver-memory", "4g",
         "--executor-memory", "8g", "--executor-cores", "4", "--num-executors", "8"),
         confs(List.of("spark.executor.memoryOverhead=6g"), 1, "5g", "14g", "2g", "8g", LOG, List.of(),
-            List.of("spark.dynamicAllocation.enabled=false"), KRYO, List.of("spark.sql.shuffle.partitions=128")),
+            List.of("spark.dynamicAllocation.enabled=false"), CPU_KRYO, List.of("spark.sql.shuffle.partitions=128")),
         JAR + "-cpu.jar", "yarn-cpu", CONF.toString()));
     expected.put("yarn-gpu", submit(2, List.of("--master", "yarn", "--deploy-mode", "client",
         "--name", "spark-vae train", "--class", "dev.sparkvae.jobs.Cli", "--driver-memory", "4g",
@@ -67,7 +71,7 @@ class ClusterProfileTest {
         confs(List.of("spark.executor.memoryOverhead=8g"), 2, "6g", "16g", "2g", "8g", LOG,
             List.of("spark.executor.resource.gpu.amount=1", "spark.task.resource.gpu.amount=1",
                 "spark.executor.resource.gpu.discoveryScript=./gpu-discovery.sh"),
-            List.of("spark.dynamicAllocation.enabled=false"), KRYO, List.of("spark.sql.shuffle.partitions=64")),
+            List.of("spark.dynamicAllocation.enabled=false"), GPU_KRYO, List.of("spark.sql.shuffle.partitions=64")),
         JAR + "-gpu.jar", "yarn-gpu", CONF.toString()));
     expected.put("k8s-gpu", submit(2, List.of("--master", "k8s://https://kubernetes.default.svc:443",
         "--deploy-mode", "cluster", "--name", "spark-vae train", "--class", "dev.sparkvae.jobs.Cli",
@@ -77,10 +81,10 @@ class ClusterProfileTest {
             List.of("spark.executor.resource.gpu.amount=1", "spark.task.resource.gpu.amount=1",
                 "spark.executor.resource.gpu.discoveryScript=/opt/spark-vae/submit-scripts/gpu-discovery.sh",
                 "spark.executor.resource.gpu.vendor=nvidia.com"),
-            List.of("spark.dynamicAllocation.enabled=false"), KRYO.subList(0, 1),
+            List.of("spark.dynamicAllocation.enabled=false"), GPU_KRYO,
             List.of("spark.kubernetes.authenticate.driver.serviceAccountName=spark",
                 "spark.kubernetes.container.image=registry.example.com/spark-vae:0.1.0-gpu",
-                "spark.kubernetes.namespace=spark-vae"), KRYO.subList(1, 3)),
+                "spark.kubernetes.namespace=spark-vae")),
         "local:///opt/spark-vae/spark-vae-jobs-gpu.jar", "k8s-gpu", "/opt/spark-vae/conf"));
 
     assertThat(profileNames()).as("profiles in conf/clusters (each needs its expected command here)")
@@ -239,7 +243,7 @@ class ClusterProfileTest {
     return command;
   }
 
-  /** The profile's --conf entries in their order: ours first, then cluster.spark-conf sorted by key. */
+  /** The profile's --conf entries in order: ours, then cluster.spark-conf with {@link #DEFAULTS}, sorted by key. */
   @SafeVarargs
   private static List<String> confs(List<String> overhead, int threads, String maxBytes, String maxPhysical,
       String driverMaxBytes, String driverMaxPhysical, String log, List<String> gpu, List<String>... sparkConf) {
@@ -251,9 +255,12 @@ class ClusterProfileTest {
     confs.add("spark.driver.extraJavaOptions=-Dorg.bytedeco.javacpp.maxbytes=" + driverMaxBytes
         + " -Dorg.bytedeco.javacpp.maxphysicalbytes=" + driverMaxPhysical + " " + log);
     confs.addAll(gpu);
+    List<String> sorted = new ArrayList<>(DEFAULTS);
     for (List<String> part : sparkConf) {
-      confs.addAll(part);
+      sorted.addAll(part);
     }
+    sorted.sort(Comparator.comparing(conf -> conf.substring(0, conf.indexOf('='))));
+    confs.addAll(sorted);
     return confs;
   }
 

@@ -22,7 +22,7 @@ class SettingsTest {
     assertThat(spec.latentSize()).isEqualTo(16);
     assertThat(spec.distribution()).isEqualTo("bernoulli");
     assertThat(train.updater()).isEqualTo("adam");
-    assertThat(train.batchSizePerWorker()).isEqualTo(128);
+    assertThat(train.batchSizePerWorker()).isEqualTo(64);
     assertThat(DataSettings.from(settings).featuresColumn()).isEqualTo("features");
   }
 

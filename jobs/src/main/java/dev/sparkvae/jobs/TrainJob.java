@@ -33,6 +33,7 @@ import dev.sparkvae.model.NoiseSeeds;
 import dev.sparkvae.model.VaeNetworks;
 import dev.sparkvae.train.Checkpoints;
 import dev.sparkvae.train.TrainingDivergedException;
+import dev.sparkvae.train.RoundTimings;
 import dev.sparkvae.train.VaePretrainingMaster;
 import java.io.IOException;
 import java.io.InputStream;
@@ -97,9 +98,10 @@ public final class TrainJob {
    * @param counts rows read (input and test), used (trained on or held out), skipped, quarantined, duplicate ids
    * @param corruptFiles input files left out as corrupt, with the reason
    * @param resumedAfterEpoch the epoch of the checkpoint this run continued from; 0 when it started afresh
+   * @param rounds where the time of each epoch's averaging rounds went, one entry per epoch run
    */
   public record Result(ModelArtifact artifact, long trainExamples, long testExamples, RowCounts counts,
-      Map<String, String> corruptFiles, int resumedAfterEpoch) {
+      Map<String, String> corruptFiles, int resumedAfterEpoch, List<RoundTimings> rounds) {
     public List<EpochMetrics> metrics() {
       return artifact.metrics();
     }
@@ -169,8 +171,10 @@ public final class TrainJob {
     // A plot.image-shape that does not fit the features fails now, not after hours of training.
     recipe.plot().imageShape(schema.featureCount());
 
+    int workers = train.workers() > 0 ? train.workers() : jsc.defaultParallelism();
     spark.sparkContext().setJobDescription("train: validating " + options.input());
-    JavaRDD<float[]> trainRows = Minibatches.rows(trainFrame, check, skipBad).persist(StorageLevel.MEMORY_ONLY());
+    JavaRDD<float[]> trainRows = Minibatches.balanced(Minibatches.rows(trainFrame, check, skipBad), workers)
+        .persist(StorageLevel.MEMORY_ONLY());
     JavaRDD<DataSet> testBatches = Minibatches.of(testFrame, check, skipBad, train.evalBatchSize())
         .persist(StorageLevel.MEMORY_ONLY());
     try {
@@ -186,7 +190,6 @@ public final class TrainJob {
         LOG.warn("train: {} of {} rows failed the checks and were left out (--on-bad-rows {})", bad, read,
             checks.onBadRows().name().toLowerCase(java.util.Locale.ROOT));
       }
-      int workers = train.workers() > 0 ? train.workers() : jsc.defaultParallelism();
       LOG.info("train: {} training and {} held-out examples of {} features; {} workers, {}", trainExamples,
           testExamples, schema.featureCount(), workers, spec);
 
@@ -208,6 +211,7 @@ public final class TrainJob {
       }
       VaePretrainingMaster master = VaePretrainingMaster.create(train, workers);
       SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(jsc, net, master);
+      List<RoundTimings> roundTimings = new ArrayList<>();
       for (int epoch = metrics.size() + 1; epoch <= train.epochs(); epoch++) {
         int shownEpoch = epoch;
         master.setRoundListener((round, rounds, score) -> spark.sparkContext().setJobDescription(String.format(
@@ -240,6 +244,8 @@ public final class TrainJob {
         LOG.info("train: epoch {}/{}: train -ELBO {}, held-out -ELBO {}, {} s ({} examples/s)", epoch,
             train.epochs(), String.format("%.3f", trainElbo), String.format("%.3f", testElbo),
             String.format("%.1f", seconds), Math.round(trainExamples / seconds));
+        roundTimings.add(master.lastRoundTimings());
+        LOG.info("train: epoch {}/{} rounds: {}", epoch, train.epochs(), master.lastRoundTimings().summary());
       }
       spark.sparkContext().setJobDescription("train: anomaly threshold");
       double threshold = NetworkScores.reconstructionErrorQuantile(
@@ -272,7 +278,7 @@ public final class TrainJob {
       RowCounts counts = new RowCounts(read, trainExamples + testExamples,
           checks.onBadRows() == BadRowPolicy.SKIP ? bad : 0, quarantined[0], duplicates);
       return new Result(artifact, trainExamples, testExamples, counts, corruptFiles,
-          restored.map(Checkpoints.Restored::epoch).orElse(0));
+          restored.map(Checkpoints.Restored::epoch).orElse(0), roundTimings);
     } finally {
       trainRows.unpersist(false);
       testBatches.unpersist(false);

@@ -10,12 +10,17 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Random;
 import java.util.NoSuchElementException;
+import org.apache.spark.Partitioner;
+import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.util.KnownSizeEstimation;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import scala.Tuple2;
 
 /**
  * Turns a normalised frame into validated feature vectors and minibatches of them (DataSets with placeholder
@@ -75,6 +80,16 @@ public final class Minibatches {
   }
 
   /**
+   * The rows spread over exactly {@code partitions} partitions (one per training worker), evenly: each input
+   * partition deals its rows round robin, so partition sizes differ by at most the number of input partitions.
+   * Deterministic: rows are ordered within each partition by their input partition and position. One shuffle.
+   */
+  public static JavaRDD<float[]> balanced(JavaRDD<float[]> rows, int partitions) {
+    JavaRDD<Tuple2<Long, float[]>> keyed = rows.mapPartitionsWithIndex(RoundRobin.Keyed::new, true);
+    return JavaPairRDD.fromJavaRDD(keyed).repartitionAndSortWithinPartitions(new RoundRobin(partitions)).values();
+  }
+
+  /**
    * Minibatches of rows shuffled within each partition by a generator seeded from {@code seed} and the partition:
    * a new composition of minibatches for every seed (every epoch), the same for the same seed. The partition's
    * rows should be cached: shuffling holds references to all of them.
@@ -124,6 +139,86 @@ public final class Minibatches {
     return values;
   }
 
+  /** Deals the rows of each input partition round robin, starting at the input partition's index. */
+  private static final class RoundRobin extends Partitioner {
+    private static final int POSITION_BITS = 40;
+    private final int partitions;
+
+    RoundRobin(int partitions) {
+      this.partitions = partitions;
+    }
+
+    /** A sort key of a row: its input partition and its position there. */
+    static long key(int inputPartition, long position) {
+      return ((long) inputPartition << POSITION_BITS) | position;
+    }
+
+    @Override
+    public int numPartitions() {
+      return partitions;
+    }
+
+    /** The rows of one input partition with their sort keys. */
+    private static final class Keyed implements Iterator<Tuple2<Long, float[]>> {
+      private final int inputPartition;
+      private final Iterator<float[]> rows;
+      private long position;
+
+      Keyed(int inputPartition, Iterator<float[]> rows) {
+        this.inputPartition = inputPartition;
+        this.rows = rows;
+      }
+
+      @Override
+      public boolean hasNext() {
+        return rows.hasNext();
+      }
+
+      @Override
+      public Tuple2<Long, float[]> next() {
+        return new Tuple2<>(key(inputPartition, position++), rows.next());
+      }
+    }
+
+    @Override
+    public int getPartition(Object key) {
+      long k = (Long) key;
+      return (int) (((k >>> POSITION_BITS) + (k & ((1L << POSITION_BITS) - 1))) % partitions);
+    }
+
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof RoundRobin r && r.partitions == partitions;
+    }
+
+    @Override
+    public int hashCode() {
+      return partitions;
+    }
+  }
+
+  /**
+   * A minibatch that tells Spark its size. Without it, caching minibatches (every epoch) makes Spark's
+   * SizeEstimator walk each DataSet's object graph, which through JavaCPP's deallocator list reaches every live
+   * native array: 1-2 s per epoch of 60,000 rows (bench/RESULTS.md, training speed). The size given is that of the
+   * off-heap values plus a little for the objects.
+   */
+  static final class Batch extends DataSet implements KnownSizeEstimation {
+    private static final long serialVersionUID = 1L;
+    private static final long OBJECT_BYTES = 1024;
+
+    Batch(INDArray features, INDArray labels) {
+      super(features, labels);
+    }
+
+    @Override
+    public long estimatedSize() {
+      long values = getFeatures().length() * getFeatures().dataType().width()
+          + getLabels().length() * getLabels().dataType().width();
+      return values + OBJECT_BYTES;
+    }
+  }
+
   private static final class BatchIterator implements Iterator<DataSet> {
     private final Iterator<float[]> rows;
     private final FeatureBatcher batcher;
@@ -151,7 +246,7 @@ public final class Minibatches {
       // dl4j-spark re-batches DataSets (merge and split) and fails on null labels; a one-column placeholder costs
       // one float per row and is never read.
       int rows = batcher.size();
-      return new DataSet(batcher.take(), Nd4j.zeros(DataType.FLOAT, rows, 1));
+      return new Batch(batcher.take(), Nd4j.zeros(DataType.FLOAT, rows, 1));
     }
   }
 }

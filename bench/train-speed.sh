@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Training speed at equal quality (issue 6): the benchmark recipe (default conf/jobs/fmnist-benchmark.conf) on the
+# full Fashion-MNIST (60,000 train, 10,000 test images), trained
+#   1. in one process, no Spark, one native thread (the baseline),
+#   2. in one process, all cores,
+#   3. by the train job on local[W] (W = train.workers of the recipe, one native thread per task),
+#   4. with --cluster NAME, by the train job on conf/clusters/NAME.conf (e.g. a standalone cluster),
+# each from the same initial network for the same epochs, plus the single-thread FLOP floor. Prints examples/s,
+# test negative ELBO after the same epochs, both as ratios to the single thread, and where the rounds' time goes.
+# Needs the reactor build (./mvnw -q -B package -DskipTests) and the Debian package dataset-fashion-mnist.
+# Takes about 10 minutes on 2 cores with the default recipe; run it on an otherwise idle machine.
+# Usage: bench/train-speed.sh [--work DIR] [--recipe FILE] [--epochs N] [--skip-local-all-cores]
+#                             [--cluster NAME [--cluster-set key=value]...]
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
+  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+  exit 0
+fi
+WORK="$ROOT/target/bench-train-speed"
+RECIPE="$ROOT/conf/jobs/fmnist-benchmark.conf"
+EPOCHS=""
+CLUSTER=""
+CLUSTER_SETS=()
+ALL_CORES=1
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --work) WORK="$2"; shift 2 ;;
+    --recipe) RECIPE="$2"; shift 2 ;;
+    --epochs) EPOCHS="$2"; shift 2 ;;
+    --cluster) CLUSTER="$2"; shift 2 ;;
+    --cluster-set) CLUSTER_SETS+=(--set "$2"); shift 2 ;;
+    --skip-local-all-cores) ALL_CORES=0; shift ;;
+    *) echo "train-speed.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+CLASSES="$ROOT/bench/target/classes"
+CLASSPATH_FILE="$ROOT/bench/target/bench-classpath.txt"
+if [[ ! -f "$CLASSPATH_FILE" || ! -d "$CLASSES" ]]; then
+  echo "train-speed.sh: not built yet; run: (cd $ROOT && ./mvnw -q -B package -DskipTests)" >&2
+  exit 2
+fi
+FM=/usr/share/datasets/fashion-mnist
+[[ -f "$FM/train-images-idx3-ubyte.gz" ]] || { echo "train-speed.sh: needs the Debian package dataset-fashion-mnist" >&2; exit 2; }
+OPENS="$(sed -n 's:.*<java17.opens>\(.*\)</java17.opens>.*:\1:p' "$ROOT/pom.xml")"
+CORES="$(nproc)"
+RESULTS="$WORK/results-$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$RESULTS"
+
+RUN="$ROOT/submit-scripts/sparkvae.sh"
+[[ -d "$WORK/train" ]] || "$RUN" import --images "$FM/train-images-idx3-ubyte.gz" --labels "$FM/train-labels-idx1-ubyte.gz" --output "$WORK/train" --partitions 4
+[[ -d "$WORK/test" ]] || "$RUN" import --images "$FM/t10k-images-idx3-ubyte.gz" --labels "$FM/t10k-labels-idx1-ubyte.gz" --output "$WORK/test" --partitions 2
+
+SETS=()
+[[ -n "$EPOCHS" ]] && SETS+=(--set "train.epochs=$EPOCHS")
+WORKERS="$(sed -n 's/^ *workers *= *\([0-9]*\).*/\1/p' "$RECIPE" | tail -1)"
+WORKERS="${WORKERS:-$CORES}"
+export OMP_WAIT_POLICY=passive
+
+# bench PART THREADS [options...]: one part in its own JVM with THREADS native threads.
+bench() {
+  local part="$1" threads="$2"
+  shift 2
+  echo "== $part (OMP_NUM_THREADS=$threads), load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  # shellcheck disable=SC2086
+  OMP_NUM_THREADS="$threads" java $OPENS -Xmx8g \
+    -Dorg.bytedeco.javacpp.maxbytes=6G -Dorg.bytedeco.javacpp.maxphysicalbytes=14G \
+    -Dlog4j.configurationFile="$ROOT/conf/log4j2.properties" \
+    -cp "$CLASSES:$(cat "$CLASSPATH_FILE")" dev.sparkvae.bench.TrainSpeedBenchmark "$part" "$@"
+}
+COMMON=(--recipe "$RECIPE" ${SETS[@]+"${SETS[@]}"})
+IMAGES=(--train-images "$FM/train-images-idx3-ubyte.gz" --test-images "$FM/t10k-images-idx3-ubyte.gz")
+bench floor 1 "${COMMON[@]}" --out "$RESULTS/0-floor.json"
+bench local 1 "${COMMON[@]}" "${IMAGES[@]}" --threads 1 --label "one process, 1 thread" --out "$RESULTS/1-local-1.json"
+if [[ "$ALL_CORES" == 1 ]]; then
+  bench local "$CORES" "${COMMON[@]}" "${IMAGES[@]}" --threads "$CORES" --label "one process, $CORES threads" \
+    --out "$RESULTS/2-local-$CORES.json"
+fi
+SPARK=(--input "$WORK/train" --test "$WORK/test" "${IMAGES[@]}" --work "$RESULTS")
+bench spark 1 "${COMMON[@]}" "${SPARK[@]}" --cluster-file "$ROOT/conf/clusters/local.conf" \
+  --set "cluster.master=\"local[$WORKERS]\"" --label "Spark local[$WORKERS]" --out "$RESULTS/3-spark-local.json"
+if [[ -n "$CLUSTER" ]]; then
+  bench spark 1 "${COMMON[@]}" "${SPARK[@]}" --cluster-file "$ROOT/conf/clusters/$CLUSTER.conf" \
+    ${CLUSTER_SETS[@]+"${CLUSTER_SETS[@]}"} --label "Spark cluster $CLUSTER" --out "$RESULTS/4-spark-$CLUSTER.json"
+fi
+echo "== results in $RESULTS" >&2
+bench report 1 --work "$RESULTS"
