@@ -9,12 +9,14 @@
 # test negative ELBO after the same epochs, both as ratios to the single thread, and where the rounds' time goes.
 # Needs the reactor build (./mvnw -q -B package -DskipTests) and the Debian package dataset-fashion-mnist.
 # Takes about 10 minutes on 2 cores with the default recipe; run it on an otherwise idle machine.
-# Usage: bench/train-speed.sh [--work DIR] [--recipe FILE] [--epochs N] [--skip-local-all-cores]
-#                             [--cluster NAME [--cluster-set key=value]...]
+# Usage: bench/train-speed.sh [--work DIR] [--recipe FILE] [--epochs N] [--set key=value]...
+#                             [--skip-local-all-cores | --spark-only] [--cluster NAME [--cluster-set key=value]...]
+# --set changes the recipe for every run (e.g. --set train.averaging-frequency=8); --spark-only skips the
+# single-process runs (for sweeps of the Spark settings).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
-  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 WORK="$ROOT/target/bench-train-speed"
@@ -23,6 +25,8 @@ EPOCHS=""
 CLUSTER=""
 CLUSTER_SETS=()
 ALL_CORES=1
+SINGLE=1
+SETS=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --work) WORK="$2"; shift 2 ;;
@@ -30,7 +34,9 @@ while [[ $# -gt 0 ]]; do
     --epochs) EPOCHS="$2"; shift 2 ;;
     --cluster) CLUSTER="$2"; shift 2 ;;
     --cluster-set) CLUSTER_SETS+=(--set "$2"); shift 2 ;;
+    --set) SETS+=(--set "$2"); shift 2 ;;
     --skip-local-all-cores) ALL_CORES=0; shift ;;
+    --spark-only) SINGLE=0; shift ;;
     *) echo "train-speed.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -51,7 +57,6 @@ RUN="$ROOT/submit-scripts/sparkvae.sh"
 [[ -d "$WORK/train" ]] || "$RUN" import --images "$FM/train-images-idx3-ubyte.gz" --labels "$FM/train-labels-idx1-ubyte.gz" --output "$WORK/train" --partitions 4
 [[ -d "$WORK/test" ]] || "$RUN" import --images "$FM/t10k-images-idx3-ubyte.gz" --labels "$FM/t10k-labels-idx1-ubyte.gz" --output "$WORK/test" --partitions 2
 
-SETS=()
 [[ -n "$EPOCHS" ]] && SETS+=(--set "train.epochs=$EPOCHS")
 WORKERS="$(sed -n 's/^ *workers *= *\([0-9]*\).*/\1/p' "$RECIPE" | tail -1)"
 WORKERS="${WORKERS:-$CORES}"
@@ -71,8 +76,11 @@ bench() {
 COMMON=(--recipe "$RECIPE" ${SETS[@]+"${SETS[@]}"})
 IMAGES=(--train-images "$FM/train-images-idx3-ubyte.gz" --test-images "$FM/t10k-images-idx3-ubyte.gz")
 bench floor 1 "${COMMON[@]}" --out "$RESULTS/0-floor.json"
-bench local 1 "${COMMON[@]}" "${IMAGES[@]}" --threads 1 --label "one process, 1 thread" --out "$RESULTS/1-local-1.json"
-if [[ "$ALL_CORES" == 1 ]]; then
+if [[ "$SINGLE" == 1 ]]; then
+  bench local 1 "${COMMON[@]}" "${IMAGES[@]}" --threads 1 --label "one process, 1 thread" \
+    --out "$RESULTS/1-local-1.json"
+fi
+if [[ "$SINGLE" == 1 && "$ALL_CORES" == 1 ]]; then
   bench local "$CORES" "${COMMON[@]}" "${IMAGES[@]}" --threads "$CORES" --label "one process, $CORES threads" \
     --out "$RESULTS/2-local-$CORES.json"
 fi
