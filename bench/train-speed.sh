@@ -4,7 +4,8 @@
 #   1. in one process, no Spark, one native thread (the baseline),
 #   2. in one process, all cores,
 #   3. by the train job on local[W] (W = train.workers of the recipe, one native thread per task),
-#   4. with --cluster NAME, by the train job on conf/clusters/NAME.conf (e.g. a standalone cluster),
+#   4. with --cluster NAME, by the train job on conf/clusters/NAME.conf (e.g. a standalone cluster; the driver runs
+#      here, the executors load the shaded CPU jar; for loopback: SPARKVAE_MASTER=$(cat DIR/master-url)),
 # each from the same initial network for the same epochs, plus the single-thread FLOP floor. Prints examples/s,
 # test negative ELBO after the same epochs, both as ratios to the single thread, and where the rounds' time goes.
 # Needs the reactor build (./mvnw -q -B package -DskipTests) and the Debian package dataset-fashion-mnist.
@@ -16,7 +17,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
-  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 WORK="$ROOT/target/bench-train-speed"
@@ -88,8 +89,12 @@ SPARK=(--input "$WORK/train" --test "$WORK/test" "${IMAGES[@]}" --work "$RESULTS
 bench spark 1 "${COMMON[@]}" "${SPARK[@]}" --cluster-file "$ROOT/conf/clusters/local.conf" \
   --set "cluster.master=\"local[$WORKERS]\"" --label "Spark local[$WORKERS]" --out "$RESULTS/3-spark-local.json"
 if [[ -n "$CLUSTER" ]]; then
+  # The driver runs here; the executors get the job's classes from the shaded CPU jar.
+  JAR="$(ls "$ROOT"/jobs/target/spark-vae-jobs-*-cpu.jar 2>/dev/null | head -1)"
+  [[ -n "$JAR" ]] || { echo "train-speed.sh: no shaded CPU jar in jobs/target; run ./mvnw -q -B package -DskipTests" >&2; exit 2; }
   bench spark 1 "${COMMON[@]}" "${SPARK[@]}" --cluster-file "$ROOT/conf/clusters/$CLUSTER.conf" \
-    ${CLUSTER_SETS[@]+"${CLUSTER_SETS[@]}"} --label "Spark cluster $CLUSTER" --out "$RESULTS/4-spark-$CLUSTER.json"
+    --set "cluster.spark-conf.\"spark.jars\"=\"$JAR\"" ${CLUSTER_SETS[@]+"${CLUSTER_SETS[@]}"} \
+    --label "Spark cluster $CLUSTER" --out "$RESULTS/4-spark-$CLUSTER.json"
 fi
 echo "== results in $RESULTS" >&2
 bench report 1 --work "$RESULTS"
