@@ -6,18 +6,12 @@
 # dataset-fashion-mnist. Keep the machine otherwise idle; it takes 2 to 4 minutes.
 # Usage: bench/encode-compute.sh [--threads N] [--batches 256,1024,4096] [--repeats N] [--sgemm N] [--images FILE]
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
 if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
-  sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+  bench_help
   exit 0
 fi
-CLASSES="$ROOT/bench/target/classes"
-CLASSPATH_FILE="$ROOT/bench/target/bench-classpath.txt"
-if [[ ! -f "$CLASSPATH_FILE" || ! -d "$CLASSES" ]]; then
-  echo "encode-compute.sh: not built yet; run: (cd $ROOT && ./mvnw -q -B package -DskipTests)" >&2
-  exit 2
-fi
-OPENS="$(sed -n 's:.*<java17.opens>\(.*\)</java17.opens>.*:\1:p' "$ROOT/pom.xml")"
+bench_require_build
 
 THREADS=2
 ARGS=("$@")
@@ -30,8 +24,6 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 # DJL: use the libtorch of the pytorch-native-cpu jar, never download; extract it under the build, not in $HOME.
 export DJL_CACHE_DIR="${DJL_CACHE_DIR:-$ROOT/bench/target/djl-cache}"
 
-# shellcheck disable=SC2086
-exec java $OPENS -Xmx4g \
+exec "${BENCH_JAVA[@]}" -Xmx4g \
   -Dorg.bytedeco.javacpp.maxbytes=4G -Dorg.bytedeco.javacpp.maxphysicalbytes=10G \
-  -Dai.djl.offline=true \
-  -cp "$CLASSES:$(cat "$CLASSPATH_FILE")" dev.sparkvae.bench.EncodeComputeBenchmark "$@"
+  -Dai.djl.offline=true dev.sparkvae.bench.EncodeComputeBenchmark "$@"

@@ -4,13 +4,14 @@
 # partitions) and once with 2g (one partition per file: 2 of 500,000 rows), and prints the partition count and the
 # peak resident memory of the (embedded local[2]) JVM. Streaming encode
 # must succeed in both and its peak must not grow with the partition size.
-# Needs the build (./mvnw -q -B install -DskipTests) and the Debian package dataset-fashion-mnist.
+# Needs the build (./mvnw -q -B package -DskipTests) and the Debian package dataset-fashion-mnist.
 # Usage: bench/encode-memory.sh [WORKDIR] [HEAP]   (defaults: target/bench-memory, 1g)
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
+bench_require_build
+bench_require_fashion_mnist
 WORK="${1:-$ROOT/target/bench-memory}"
 HEAP="${2:-1g}"
-FM=/usr/share/datasets/fashion-mnist
 RUN="$ROOT/submit-scripts/sparkvae.sh"
 mkdir -p "$WORK"
 [[ -d "$WORK/train" ]] || "$RUN" import --images "$FM/train-images-idx3-ubyte.gz" \
@@ -18,10 +19,7 @@ mkdir -p "$WORK"
 [[ -d "$WORK/model" ]] || "$RUN" train --input "$WORK/train" --model "$WORK/model" --epochs 1
 if [[ ! -d "$WORK/million" ]]; then
   # 17 copies of 60,000 rows with distinct ids, cut to 1,000,000, in 2 files: built with the project's own Spark.
-  java -cp "$ROOT/bench/target/classes:$(cat "$ROOT/bench/target/bench-classpath.txt")" \
-    $(sed -n 's:.*<java17.opens>\(.*\)</java17.opens>.*:\1:p' "$ROOT/pom.xml") -Xmx6g \
-    -Dlog4j.configurationFile="$ROOT/conf/log4j2.properties" \
-    dev.sparkvae.bench.RepeatRows "$WORK/train" "$WORK/million" 1000000 2
+  "${BENCH_JAVA[@]}" -Xmx6g dev.sparkvae.bench.RepeatRows "$WORK/train" "$WORK/million" 1000000 2
 fi
 for split in 8m 2g; do
   /usr/bin/time -f "%M" -o "$WORK/peak-$split.txt" env SPARKVAE_JAVA_OPTS="-Xmx$HEAP" "$RUN" encode \

@@ -2,14 +2,13 @@
 # Quality benchmark (issue 2): the PyTorch VAE example's recipe (conf/jobs/fmnist-reference.conf) on the full
 # Fashion-MNIST (60,000 train, 10,000 test images), trained twice: 2 workers by parameter averaging, and 1 worker.
 # Prints test negative ELBO per epoch of both runs beside PyTorch's reference figures.
-# Needs: the build (./mvnw -q -B install -DskipTests) and the Debian package dataset-fashion-mnist.
+# Needs: the build (./mvnw -q -B package -DskipTests) and the Debian package dataset-fashion-mnist.
 # Usage: bench/train-quality.sh [WORKDIR]   (default WORKDIR: target/bench-quality)
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
 WORK="${1:-$ROOT/target/bench-quality}"
-FM=/usr/share/datasets/fashion-mnist
 RUN="$ROOT/submit-scripts/sparkvae.sh"
-[[ -f "$FM/train-images-idx3-ubyte.gz" ]] || { echo "needs the Debian package dataset-fashion-mnist" >&2; exit 2; }
+bench_require_fashion_mnist
 mkdir -p "$WORK"
 [[ -d "$WORK/train" ]] || "$RUN" import --images "$FM/train-images-idx3-ubyte.gz" --labels "$FM/train-labels-idx1-ubyte.gz" --output "$WORK/train" --partitions 4
 [[ -d "$WORK/test" ]] || "$RUN" import --images "$FM/t10k-images-idx3-ubyte.gz" --labels "$FM/t10k-labels-idx1-ubyte.gz" --output "$WORK/test" --partitions 2

@@ -15,9 +15,9 @@
 # --set changes the recipe for every run (e.g. --set train.averaging-frequency=8); --spark-only skips the
 # single-process runs (for sweeps of the Spark settings).
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
 if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
-  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+  bench_help
   exit 0
 fi
 WORK="$ROOT/target/bench-train-speed"
@@ -41,15 +41,8 @@ while [[ $# -gt 0 ]]; do
     *) echo "train-speed.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-CLASSES="$ROOT/bench/target/classes"
-CLASSPATH_FILE="$ROOT/bench/target/bench-classpath.txt"
-if [[ ! -f "$CLASSPATH_FILE" || ! -d "$CLASSES" ]]; then
-  echo "train-speed.sh: not built yet; run: (cd $ROOT && ./mvnw -q -B package -DskipTests)" >&2
-  exit 2
-fi
-FM=/usr/share/datasets/fashion-mnist
-[[ -f "$FM/train-images-idx3-ubyte.gz" ]] || { echo "train-speed.sh: needs the Debian package dataset-fashion-mnist" >&2; exit 2; }
-OPENS="$(sed -n 's:.*<java17.opens>\(.*\)</java17.opens>.*:\1:p' "$ROOT/pom.xml")"
+bench_require_build
+bench_require_fashion_mnist
 CORES="$(nproc)"
 RESULTS="$WORK/results-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$RESULTS"
@@ -68,11 +61,9 @@ bench() {
   local part="$1" threads="$2"
   shift 2
   echo "== $part (OMP_NUM_THREADS=$threads), load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-  # shellcheck disable=SC2086
-  OMP_NUM_THREADS="$threads" java $OPENS -Xmx8g \
+  OMP_NUM_THREADS="$threads" "${BENCH_JAVA[@]}" -Xmx8g \
     -Dorg.bytedeco.javacpp.maxbytes=6G -Dorg.bytedeco.javacpp.maxphysicalbytes=14G \
-    -Dlog4j.configurationFile="$ROOT/conf/log4j2.properties" \
-    -cp "$CLASSES:$(cat "$CLASSPATH_FILE")" dev.sparkvae.bench.TrainSpeedBenchmark "$part" "$@"
+    dev.sparkvae.bench.TrainSpeedBenchmark "$part" "$@"
 }
 COMMON=(--recipe "$RECIPE" ${SETS[@]+"${SETS[@]}"})
 IMAGES=(--train-images "$FM/train-images-idx3-ubyte.gz" --test-images "$FM/t10k-images-idx3-ubyte.gz")
