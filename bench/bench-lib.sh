@@ -9,6 +9,13 @@ bench_help() {
   sed -n '2,/^[^#]/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
 }
 
+# Every script answers --help (or -h) as its first argument with its header comment (sourcing passes the script's
+# arguments here).
+if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
+  bench_help
+  exit 0
+fi
+
 # Fails with a clear message unless the Debian package dataset-fashion-mnist is installed.
 bench_require_fashion_mnist() {
   [[ -f "$FM/train-images-idx3-ubyte.gz" ]] || { echo "$BENCH_NAME: needs the Debian package dataset-fashion-mnist" >&2; exit 2; }
@@ -25,4 +32,16 @@ bench_require_build() {
   # shellcheck disable=SC2207
   BENCH_JAVA=(java $(sed -n 's:.*<java17.opens>\(.*\)</java17.opens>.*:\1:p' "$ROOT/pom.xml")
     -Dlog4j.configurationFile="$ROOT/conf/log4j2.properties" -cp "$classes:$(cat "$classpath")")
+}
+
+# Sets THREADS to the value after --threads in the arguments (default 2) and exports the OpenMP settings every
+# runtime then shares: that many native threads, and no spin-waiting pools fighting over the cores.
+bench_threads() {
+  THREADS=2
+  local args=("$@") i
+  for ((i = 0; i < ${#args[@]}; i++)); do
+    [[ "${args[$i]}" == "--threads" ]] && THREADS="${args[$((i + 1))]:-2}"
+  done
+  export OMP_NUM_THREADS="$THREADS"
+  export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 }

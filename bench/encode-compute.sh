@@ -7,20 +7,9 @@
 # Usage: bench/encode-compute.sh [--threads N] [--batches 256,1024,4096] [--repeats N] [--sgemm N] [--images FILE]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
-if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
-  bench_help
-  exit 0
-fi
 bench_require_build
 
-THREADS=2
-ARGS=("$@")
-for ((i = 0; i < ${#ARGS[@]}; i++)); do
-  [[ "${ARGS[$i]}" == "--threads" ]] && THREADS="${ARGS[$((i + 1))]:-2}"
-done
-# The same native thread count for every runtime, and no spin-waiting OpenMP pools fighting over the cores.
-export OMP_NUM_THREADS="$THREADS"
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
+bench_threads "$@"
 # DJL: use the libtorch of the pytorch-native-cpu jar, never download; extract it under the build, not in $HOME.
 export DJL_CACHE_DIR="${DJL_CACHE_DIR:-$ROOT/bench/target/djl-cache}"
 

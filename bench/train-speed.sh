@@ -16,10 +16,6 @@
 # single-process runs (for sweeps of the Spark settings).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
-if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
-  bench_help
-  exit 0
-fi
 WORK="$ROOT/target/bench-train-speed"
 RECIPE="$ROOT/conf/jobs/fmnist-benchmark.conf"
 EPOCHS=""

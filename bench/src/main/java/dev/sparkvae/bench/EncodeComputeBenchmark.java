@@ -7,7 +7,7 @@ import dev.sparkvae.config.VaeSpec;
 import dev.sparkvae.data.IdxFile;
 import dev.sparkvae.model.VaeModel;
 import dev.sparkvae.model.VaeNetworks;
-import dev.sparkvae.model.engine.EncoderLayers;
+import dev.sparkvae.model.engine.VaeLayers;
 import dev.sparkvae.model.engine.EncoderOnnx;
 import dev.sparkvae.model.engine.Nd4jEncoderEngine;
 import dev.sparkvae.model.engine.OnnxRuntimeEncoderEngine;
@@ -146,7 +146,7 @@ public final class EncodeComputeBenchmark {
         new RawOrtContender(RAW_ORT + SPIN_OFF, onnx, threads, false, joint),
         new EngineContender(OURS_ORT + SPIN_ON, new OnnxRuntimeEncoderEngine(onnx, threads, true)),
         new RawOrtContender(RAW_ORT + SPIN_ON, onnx, threads, true, joint),
-        new TorchContender(torch, EncoderLayers.of(net)));
+        new TorchContender(torch, VaeLayers.encoder(net)));
 
     List<Measure> measures = new ArrayList<>();
     for (int batch : options.batchSizes()) {
@@ -287,7 +287,7 @@ public final class EncodeComputeBenchmark {
    * The time of {@code work}, after a pause that lets the thread pools of the previous runtime go to sleep:
    * OpenBLAS's and spin-waiting ONNX Runtime pools otherwise burn a core into the next runtime's time.
    */
-  private static double seconds(Runnable work) {
+  static double seconds(Runnable work) {
     try {
       Thread.sleep(SETTLE_MILLIS);
     } catch (InterruptedException e) {
@@ -300,7 +300,7 @@ public final class EncodeComputeBenchmark {
   }
 
   /** Model name and widest vector extension, from /proc/cpuinfo. */
-  private static String cpu() {
+  static String cpu() {
     try {
       List<String> lines = Files.readAllLines(Path.of("/proc/cpuinfo"));
       String model = lines.stream().filter(l -> l.startsWith("model name")).findFirst().orElse(":unknown");

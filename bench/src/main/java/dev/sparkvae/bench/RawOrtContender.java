@@ -80,16 +80,6 @@ final class RawOrtContender extends Contender {
   @Override
   public void close() {
     closeInputs();
-    close(session, options);
-  }
-
-  static void close(OrtSession session, SessionOptions options) {
-    try {
-      session.close();
-    } catch (OrtException e) {
-      throw new IllegalStateException(e);
-    } finally {
-      options.close();
-    }
+    OnnxRuntimeEncoderEngine.closeSession(session, options);
   }
 }

@@ -63,7 +63,7 @@ record Sgemm(String name, Runnable multiply, Runnable close) {
       }
     }, () -> {
       inputs.values().forEach(OnnxTensor::close);
-      RawOrtContender.close(session, options);
+      OnnxRuntimeEncoderEngine.closeSession(session, options);
     });
   }
 

@@ -7,8 +7,8 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
-import dev.sparkvae.model.engine.EncoderLayers;
-import dev.sparkvae.model.engine.EncoderLayers.Dense;
+import dev.sparkvae.model.engine.VaeLayers;
+import dev.sparkvae.model.engine.VaeLayers.Dense;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -20,7 +20,7 @@ import java.util.List;
 final class TorchContender extends Contender {
   private final NDManager manager;
   private final List<NDArray[]> layers = new ArrayList<>();
-  private final List<EncoderLayers.Activation> activations = new ArrayList<>();
+  private final List<VaeLayers.Activation> activations = new ArrayList<>();
   private final int outputWidth;
   private NDManager batchManager;
   private NDArray[] inputs = new NDArray[0];
@@ -86,7 +86,7 @@ final class TorchContender extends Contender {
     }
   }
 
-  private static NDArray activate(NDArray x, EncoderLayers.Activation activation) {
+  private static NDArray activate(NDArray x, VaeLayers.Activation activation) {
     return switch (activation.function()) {
       case RELU -> Activation.relu(x);
       case LEAKYRELU -> Activation.leakyRelu(x, activation.alpha());

@@ -392,8 +392,10 @@ public final class Cli implements Callable<Integer> {
     String run(SparkSession spark, Settings settings, RunSummary.Builder summary) throws Exception {
       ReconstructJob.Result result = new ReconstructJob(spark, new ReconstructJob.Options(scoring.input,
           scoring.model, rows.output, rows.keep, samples, withReconstruction, threshold, batchSize,
-          settings.string("data.format"), scoring.overwrite, inputChecks.checks())).run();
-      summary.output("output", result.output()).throughput(result.rows());
+          settings.string("data.format"), scoring.overwrite, inputChecks.checks(),
+          settings.string("inference.engine"), settings.positiveInt("inference.threads"))).run();
+      summary.output("output", result.output()).throughput(result.rows())
+          .environment("inference_engine", settings.string("inference.engine"));
       return String.format("Scored %d rows to %s (anomaly threshold %.3f nats)%s", result.rows(), result.output(),
           result.threshold(), InputCheckOptions.report(result.counts(), result.corruptFiles(), summary));
     }
@@ -428,7 +430,8 @@ public final class Cli implements Callable<Integer> {
         AtomicDirectory.checkWritable(plotJob.output(), scoring.overwrite, spark.sparkContext().hadoopConfiguration());
       }
       ObjectNode figures = new EvaluateJob(spark, new EvaluateJob.Options(scoring.input, scoring.model, output,
-          samples, batchSize, settings.string("data.format"), scoring.overwrite, inputChecks.checks())).run();
+          samples, batchSize, settings.string("data.format"), scoring.overwrite, inputChecks.checks(),
+          settings.string("inference.engine"), settings.positiveInt("inference.threads"))).run();
       summary.output("output", output).count("rows", figures.get("rows").asLong())
           .count("rows_read", figures.get("rows_read").asLong())
           .count("rows_skipped", figures.get("rows_skipped").asLong())

@@ -17,6 +17,7 @@ import dev.sparkvae.jobs.spark.RowCounters;
 import dev.sparkvae.jobs.spark.RowScoring;
 import dev.sparkvae.jobs.spark.ScoringInput;
 import dev.sparkvae.model.Json;
+import dev.sparkvae.model.engine.EncoderEngines;
 import java.io.IOException;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
@@ -36,9 +37,17 @@ public final class EvaluateJob {
    * @param samples importance samples for the log-likelihood
    * @param checks what to do with bad rows (fail or skip: evaluate writes no dataset to quarantine rows into),
    *     corrupt files and duplicate ids
+   * @param engine inference engine: onnxruntime | nd4j
+   * @param threads native threads of the engine per task
    */
   public record Options(String input, String model, String output, int samples, int batchSize, String format,
-      boolean overwrite, InputChecks checks) {}
+      boolean overwrite, InputChecks checks, String engine, int threads) {
+    /** Options on ONNX Runtime with one thread per task. */
+    public Options(String input, String model, String output, int samples, int batchSize, String format,
+        boolean overwrite, InputChecks checks) {
+      this(input, model, output, samples, batchSize, format, overwrite, checks, EncoderEngines.ONNXRUNTIME, 1);
+    }
+  }
 
   private final SparkSession spark;
   private final Options options;
@@ -71,6 +80,7 @@ public final class EvaluateJob {
         .setOutputCols(RowScoring.RECONSTRUCTION_ERROR, RowScoring.LOG_PROB, RowScoring.NEGATIVE_ELBO)
         .setSamples(options.samples())
         .setBatchSize(options.batchSize())
+        .setEngine(options.engine(), options.threads())
         .setSkipBadRows(options.checks().onBadRows() == BadRowPolicy.SKIP)
         .transformKeeping(input.frame(), counters)
         .agg(summaries.get(0), summaries.subList(1, summaries.size()).toArray(new Column[0]))

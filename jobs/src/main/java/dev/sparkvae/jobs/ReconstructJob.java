@@ -11,6 +11,7 @@ import dev.sparkvae.jobs.spark.FeatureFrames;
 import dev.sparkvae.jobs.spark.RowCounters;
 import dev.sparkvae.jobs.spark.RowScoring;
 import dev.sparkvae.jobs.spark.ScoringInput;
+import dev.sparkvae.model.engine.EncoderEngines;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,10 +39,20 @@ public final class ReconstructJob {
    * @param threshold anomaly threshold overriding the model's; null to use the model's
    * @param batchSize rows per forward pass (each decodes batchSize × samples rows)
    * @param checks what to do with bad rows, corrupt files and duplicate ids
+   * @param engine inference engine: onnxruntime | nd4j
+   * @param threads native threads of the engine per task
    */
   public record Options(String input, String model, String output, List<String> keep, int samples,
       boolean withReconstruction, Double threshold, int batchSize, String format, boolean overwrite,
-      InputChecks checks) {}
+      InputChecks checks, String engine, int threads) {
+    /** Options on ONNX Runtime with one thread per task. */
+    public Options(String input, String model, String output, List<String> keep, int samples,
+        boolean withReconstruction, Double threshold, int batchSize, String format, boolean overwrite,
+        InputChecks checks) {
+      this(input, model, output, keep, samples, withReconstruction, threshold, batchSize, format, overwrite, checks,
+          EncoderEngines.ONNXRUNTIME, 1);
+    }
+  }
 
   /**
    * What was written.
@@ -87,6 +98,7 @@ public final class ReconstructJob {
         .setOutputCols(outputs.toArray(new String[0]))
         .setSamples(options.samples())
         .setBatchSize(options.batchSize())
+        .setEngine(options.engine(), options.threads())
         .setSkipBadRows(options.checks().onBadRows() != BadRowPolicy.FAIL)
         .transformKeeping(input.frame(), counters, kept.toArray(new String[0]))
         .select(columns.toArray(new Column[0])), counters, options.output());

@@ -1,10 +1,12 @@
 package dev.sparkvae.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.sparkvae.data.BadRowPolicy;
 import dev.sparkvae.data.InputChecks;
 import dev.sparkvae.jobs.spark.ScoringInput;
+import dev.sparkvae.model.engine.EncoderEngines;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -75,6 +77,30 @@ class ReconstructJobTest {
     assertThat(flagged).allSatisfy(r -> assertThat(r.getBoolean(4)).isEqualTo(r.getFloat(1) > median));
     assertThat(flagged.stream().filter(r -> r.getBoolean(4)).count()).as("half above the median").isBetween(240L,
         250L);
+  }
+
+  @Test
+  void theNd4jAndOnnxRuntimeEnginesWriteTheSameScores() throws Exception {
+    String model = dir.resolve("model").toString();
+    TestModels.write(model, 784, 540.0);
+    String input = input();
+    Map<Long, Row> byEngine = new HashMap<>();
+    for (String engine : EncoderEngines.NAMES) {
+      String output = dir.resolve(engine).toString();
+      ReconstructJob.Options defaults = options(input, model, output, null);
+      new ReconstructJob(TestSpark.session(), new ReconstructJob.Options(input, model, output, List.of(), 8, false,
+          null, 64, "parquet", false, defaults.checks(), engine, 2)).run();
+      for (Row row : TestSpark.session().read().parquet(output).collectAsList()) {
+        Row other = byEngine.put(row.getLong(0), row);
+        if (other != null) {
+          for (int field = 1; field <= 2; field++) {
+            assertThat(row.getFloat(field)).as("%s of id %d", row.schema().fieldNames()[field], row.getLong(0))
+                .isCloseTo(other.getFloat(field), within(1e-5f * Math.abs(other.getFloat(field))));
+          }
+        }
+      }
+    }
+    assertThat(byEngine).hasSize(500);
   }
 
   @Test

@@ -1,11 +1,13 @@
 package dev.sparkvae.model.engine;
 
+import dev.sparkvae.model.BatchScorer;
+import dev.sparkvae.model.Nd4jScorer;
 import dev.sparkvae.model.VaeModel;
 import java.util.List;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
- * Creates {@link EncoderEngine}s by name.
+ * Creates {@link EncoderEngine}s and {@link #scorer scorers} by engine name.
  *
  * <ul>
  *   <li>{@value #ND4J}: {@link Nd4jEncoderEngine}, the reference; {@code threads} does not apply (ND4J's threads
@@ -31,16 +33,33 @@ public final class EncoderEngines {
    * @throws IllegalArgumentException for another name, a bad thread count, or a network the engine cannot run
    */
   public static EncoderEngine create(String name, MultiLayerNetwork net, int threads) {
+    check(name, threads);
+    return name.equals(ND4J) ? new Nd4jEncoderEngine(VaeModel.of(net)) : OnnxRuntimeEncoderEngine.of(net, threads);
+  }
+
+  /**
+   * A scorer of rows (reconstruction error, importance-sampled log-likelihood, ELBO, reconstruction) on engine
+   * {@code name}: {@value #ND4J} is {@link Nd4jScorer}, {@value #ONNXRUNTIME} {@link OnnxRuntimeScorer}. Both draw
+   * the same noise (see {@link BatchScorer}) and agree to float rounding.
+   *
+   * @throws IllegalArgumentException as {@link #create}
+   */
+  public static BatchScorer scorer(String name, MultiLayerNetwork net, int threads, int samples,
+      boolean withReconstruction, long modelSeed) {
+    check(name, threads);
+    return name.equals(ND4J) ? new Nd4jScorer(VaeModel.of(net), samples, withReconstruction, modelSeed)
+        : new OnnxRuntimeScorer(net, samples, withReconstruction, modelSeed, threads);
+  }
+
+  private static void check(String name, int threads) {
     if (threads < 1) {
       throw new IllegalArgumentException("Cannot set the encoder threads to " + threads
           + ": the value must be a positive integer");
     }
-    return switch (name) {
-      case ND4J -> new Nd4jEncoderEngine(VaeModel.of(net));
-      case ONNXRUNTIME -> OnnxRuntimeEncoderEngine.of(net, threads);
-      default -> throw new IllegalArgumentException("Cannot create encoder engine \"" + name
+    if (!NAMES.contains(name)) {
+      throw new IllegalArgumentException("Cannot create encoder engine \"" + name
           + "\": the name must be one of " + String.join(", ", NAMES));
-    };
+    }
   }
 
   /** Checks the arguments of {@link EncoderEngine#encodeJoint}. */

@@ -1,7 +1,7 @@
 package dev.sparkvae.model.engine;
 
-import dev.sparkvae.model.engine.EncoderLayers.Dense;
-import dev.sparkvae.model.engine.EncoderLayers.Function;
+import dev.sparkvae.model.engine.VaeLayers.Dense;
+import dev.sparkvae.model.engine.VaeLayers.Function;
 import java.util.List;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
@@ -27,10 +27,10 @@ public final class EncoderOnnx {
    * The ONNX model of {@code net}'s encoder.
    *
    * @throws IllegalArgumentException if {@code net} is not one VariationalAutoencoder layer or uses an activation
-   *     that {@link EncoderLayers} does not support
+   *     that {@link VaeLayers} does not support
    */
   public static byte[] export(MultiLayerNetwork net) {
-    List<Dense> layers = EncoderLayers.of(net);
+    List<Dense> layers = VaeLayers.encoder(net);
     OnnxGraph graph = new OnnxGraph("vae_encoder")
         .input(INPUT, OnnxGraph.BATCH, layers.get(0).inputs())
         .output(OUTPUT, OnnxGraph.BATCH, layers.get(layers.size() - 1).outputs());
@@ -46,23 +46,10 @@ public final class EncoderOnnx {
           .initializer(bias, layer.bias(), layer.outputs())
           .node("Gemm", new String[] {in, weights, bias}, linear, null);
       if (function != Function.IDENTITY) {
-        boolean hasAlpha = function == Function.LEAKYRELU || function == Function.ELU;
-        graph.node(opType(function), new String[] {linear}, out, hasAlpha ? layer.activation().alpha() : null);
+        graph.activation(layer.activation(), linear, out);
       }
       in = out;
     }
     return graph.toBytes();
-  }
-
-  private static String opType(Function function) {
-    return switch (function) {
-      case RELU -> "Relu";
-      case LEAKYRELU -> "LeakyRelu";
-      case TANH -> "Tanh";
-      case SIGMOID -> "Sigmoid";
-      case ELU -> "Elu";
-      case SOFTPLUS -> "Softplus";
-      case IDENTITY -> "Identity";
-    };
   }
 }

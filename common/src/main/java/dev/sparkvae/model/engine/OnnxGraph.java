@@ -1,5 +1,6 @@
 package dev.sparkvae.model.engine;
 
+import dev.sparkvae.model.engine.VaeLayers.Function;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import onnx.Onnx.AttributeProto;
@@ -17,7 +18,7 @@ import org.nd4j.shade.protobuf.ByteString;
 /**
  * A small builder of float32 ONNX models over the ONNX protobuf classes that ship inside nd4j-api (no schema of our
  * own). Models are IR version {@value #IR_VERSION}, default domain opset {@value #OPSET}: ONNX Runtime 1.22 runs
- * both. A dimension given as {@link #BATCH} is the symbolic (dynamic) batch dimension.
+ * both. A dimension given as {@link #BATCH} or {@link #PER_ROW} is symbolic (dynamic).
  *
  * <p>Not thread-safe; build one model per instance.
  */
@@ -28,6 +29,8 @@ public final class OnnxGraph {
   public static final long OPSET = 13;
   /** Marks the dynamic batch dimension in {@link #input} and {@link #output}. */
   public static final long BATCH = -1;
+  /** Marks a second dynamic dimension (e.g. latents per row) in {@link #input} and {@link #output}. */
+  public static final long PER_ROW = -2;
 
   private final GraphProto.Builder graph;
   private int nodes;
@@ -62,6 +65,22 @@ public final class OnnxGraph {
     return this;
   }
 
+  /** A constant int64 vector (the axes, starts and ends that operators such as Slice and ReduceSum take). */
+  public OnnxGraph longs(String name, long... values) {
+    TensorProto.Builder tensor = TensorProto.newBuilder().setName(name)
+        .setDataType(TensorProto.DataType.INT64.getNumber()).addDims(values.length);
+    for (long value : values) {
+      tensor.addInt64Data(value);
+    }
+    graph.addInitializer(tensor);
+    return this;
+  }
+
+  /** A node of the default domain without attributes. */
+  public OnnxGraph node(String opType, String output, String... inputs) {
+    return node(opType, inputs, output, null);
+  }
+
   /** A node of the default domain; {@code alpha}, when not null, becomes its float attribute "alpha". */
   public OnnxGraph node(String opType, String[] inputs, String output, Float alpha) {
     NodeProto.Builder node = NodeProto.newBuilder().setOpType(opType).setName(opType + "_" + nodes++)
@@ -76,6 +95,12 @@ public final class OnnxGraph {
     return this;
   }
 
+  /** The node of {@code activation} from {@code input} to {@code output} (Identity for the identity). */
+  public OnnxGraph activation(VaeLayers.Activation activation, String input, String output) {
+    boolean hasAlpha = activation.function() == Function.LEAKYRELU || activation.function() == Function.ELU;
+    return node(opType(activation.function()), new String[] {input}, output, hasAlpha ? activation.alpha() : null);
+  }
+
   /** The serialized model. */
   public byte[] toBytes() {
     return ModelProto.newBuilder()
@@ -87,11 +112,24 @@ public final class OnnxGraph {
         .toByteArray();
   }
 
+  private static String opType(Function function) {
+    return switch (function) {
+      case RELU -> "Relu";
+      case LEAKYRELU -> "LeakyRelu";
+      case TANH -> "Tanh";
+      case SIGMOID -> "Sigmoid";
+      case ELU -> "Elu";
+      case SOFTPLUS -> "Softplus";
+      case IDENTITY -> "Identity";
+    };
+  }
+
   private static ValueInfoProto valueInfo(String name, long[] dims) {
     TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
     for (long dim : dims) {
-      shape.addDim(dim == BATCH ? TensorShapeProto.Dimension.newBuilder().setDimParam("N")
-          : TensorShapeProto.Dimension.newBuilder().setDimValue(dim));
+      TensorShapeProto.Dimension.Builder dimension = TensorShapeProto.Dimension.newBuilder();
+      shape.addDim(dim == BATCH ? dimension.setDimParam("N")
+          : dim == PER_ROW ? dimension.setDimParam("S") : dimension.setDimValue(dim));
     }
     return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(
         TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT.getNumber()).setShape(shape))).build();

@@ -160,6 +160,11 @@ public final class OnnxRuntimeEncoderEngine implements EncoderEngine {
     }
     closed = true;
     closeBuffers();
+    closeSession(session, options);
+  }
+
+  /** Closes {@code session}, then {@code options} even if closing the session failed. */
+  public static void closeSession(OrtSession session, SessionOptions options) {
     try {
       session.close();
     } catch (OrtException e) {

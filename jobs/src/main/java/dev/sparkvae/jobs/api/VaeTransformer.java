@@ -53,7 +53,7 @@ import org.apache.spark.sql.types.StructType;
  * {@code outputCols} (z_mean, z_log_var; any of {@link RowScoring#OUTPUTS}), {@code batchSize} (1024 rows per
  * forward pass), {@code samples} (16 importance samples for log_prob and negative_elbo), {@code anomalyThreshold}
  * (the model's recorded threshold, NaN when none), {@code engine} and {@code engineThreads} (onnxruntime, 1 native
- * thread per task: computes z_mean and z_log_var when they are the only outputs), {@code skipBadRows} (false),
+ * thread per task: the engine of every output), {@code skipBadRows} (false),
  * {@code vectorOutput} (false: z_mean and z_log_var as array&lt;float&gt;; true: as Spark ML {@code Vector}s, ready
  * for KMeans, PCA or LSH). Rows are validated against the model's feature schema; a bad row fails the job naming
  * file, id and rule, or is left out with {@code skipBadRows}. Danger: the model's bytes are broadcast at every
@@ -91,8 +91,8 @@ public final class VaeTransformer extends Transformer {
     batchSize = new IntParam(this, "batchSize", "rows per forward pass");
     samples = new IntParam(this, "samples", "importance samples for log_prob");
     anomalyThreshold = new DoubleParam(this, "anomalyThreshold", "reconstruction error above which is_anomaly is true");
-    engine = new Param<>(this, "engine", "encoder engine for the latent outputs: onnxruntime or nd4j");
-    engineThreads = new IntParam(this, "engineThreads", "native threads of the encoder engine per task");
+    engine = new Param<>(this, "engine", "inference engine: onnxruntime or nd4j");
+    engineThreads = new IntParam(this, "engineThreads", "native threads of the inference engine per task");
     skipBadRows = new BooleanParam(this, "skipBadRows", "leave out rows that fail validation instead of failing");
     vectorOutput = new BooleanParam(this, "vectorOutput", "z_mean and z_log_var as Spark ML vectors, not arrays");
     setDefault(idCol, info.featureSchema().idColumn());
@@ -190,7 +190,7 @@ public final class VaeTransformer extends Transformer {
     return this;
   }
 
-  /** The encoder engine ({@code onnxruntime} or {@code nd4j}) and its native threads per task. */
+  /** The inference engine ({@code onnxruntime} or {@code nd4j}) and its native threads per task. */
   public VaeTransformer setEngine(String name, int threads) {
     set(engine, name);
     set(engineThreads, threads);

@@ -1,6 +1,7 @@
 package dev.sparkvae.jobs.spark;
 
 import dev.sparkvae.model.VaeModel;
+import dev.sparkvae.model.BatchScorer;
 import dev.sparkvae.model.engine.EncoderEngine;
 import dev.sparkvae.model.engine.EncoderEngines;
 import java.io.ByteArrayInputStream;
@@ -13,14 +14,15 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 
 /**
- * Models and encoder engines made once per executor JVM, keyed by the sha256 of model.zip, shared by all task
- * threads (a {@link VaeModel} only reads its parameters; engines are thread-safe). Danger: they stay until the JVM
+ * Models, encoder engines and scorers made once per executor JVM, keyed by the sha256 of model.zip, shared by all task
+ * threads (a {@link VaeModel} only reads its parameters; engines and scorers are thread-safe). Danger: they stay until the JVM
  * ends; fine for the one or two models of a job.
  */
 public final class ExecutorModels {
   private static final Map<String, MultiLayerNetwork> NETWORKS = new ConcurrentHashMap<>();
   private static final Map<String, VaeModel> MODELS = new ConcurrentHashMap<>();
   private static final Map<String, EncoderEngine> ENGINES = new ConcurrentHashMap<>();
+  private static final Map<String, BatchScorer> SCORERS = new ConcurrentHashMap<>();
 
   private ExecutorModels() {}
 
@@ -33,6 +35,17 @@ public final class ExecutorModels {
   public static EncoderEngine engine(String sha256, Broadcast<byte[]> modelZip, String name, int threads) {
     return ENGINES.computeIfAbsent(sha256 + "/" + name + "/" + threads,
         key -> EncoderEngines.create(name, network(sha256, modelZip), threads));
+  }
+
+  /**
+   * The scorer on engine {@code name} with {@code threads} threads for the model of {@code sha256}, drawing its
+   * noise from the model's checksum ({@link BatchScorer#seedOf}).
+   */
+  public static BatchScorer scorer(String sha256, Broadcast<byte[]> modelZip, String name, int threads, int samples,
+      boolean withReconstruction) {
+    return SCORERS.computeIfAbsent(String.join("/", sha256, name, "" + threads, "" + samples, "" + withReconstruction),
+        key -> EncoderEngines.scorer(name, network(sha256, modelZip), threads, samples, withReconstruction,
+            BatchScorer.seedOf(sha256)));
   }
 
   private static MultiLayerNetwork network(String sha256, Broadcast<byte[]> modelZip) {

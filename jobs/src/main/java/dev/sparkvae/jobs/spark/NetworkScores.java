@@ -2,7 +2,7 @@ package dev.sparkvae.jobs.spark;
 
 import dev.sparkvae.model.NoiseSeeds;
 import dev.sparkvae.model.VaeModel;
-import dev.sparkvae.model.VaeScorer;
+import dev.sparkvae.model.Nd4jScorer;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -51,7 +51,7 @@ public final class NetworkScores {
   public static double reconstructionErrorQuantile(JavaRDD<DataSet> batches, MultiLayerNetwork net,
       double quantile) {
     JavaRDD<Double> errors = withNetwork(batches, net, (model, partition, it) -> {
-      VaeScorer scorer = new VaeScorer(model, 0, false, 0);
+      Nd4jScorer scorer = new Nd4jScorer(model, 0, false, 0);
       List<Double> values = new ArrayList<>();
       while (it.hasNext()) {
         INDArray x = it.next().getFeatures();

@@ -2,8 +2,8 @@ package dev.sparkvae.jobs.spark;
 
 import dev.sparkvae.data.BadRowException;
 import dev.sparkvae.data.FeatureBatcher;
+import dev.sparkvae.model.BatchScorer;
 import dev.sparkvae.model.VaeModel;
-import dev.sparkvae.model.VaeScorer;
 import dev.sparkvae.model.engine.EncoderEngine;
 import dev.sparkvae.run.FaultInjection;
 import java.io.Serializable;
@@ -29,7 +29,8 @@ import org.apache.spark.sql.types.StructField;
  * <p>Outputs, in the order asked: {@code z_mean}, {@code z_log_var} (array&lt;float&gt;), {@code reconstruction_error},
  * {@code log_prob}, {@code negative_elbo} (float), {@code reconstruction} (array&lt;float&gt;), {@code is_anomaly}
  * (reconstruction error above the threshold). When only the latent outputs are asked, neither the decoder nor any
- * sampling runs, and the configured encoder engine (e.g. ONNX Runtime) computes them.
+ * sampling runs, and the configured engine's encoder computes them; otherwise the engine's scorer
+ * ({@link dev.sparkvae.model.engine.EncoderEngines#scorer}) computes them all.
  *
  * <p>A bad row ({@link FeatureRows}) fails the task with a {@link BadRowException} naming its file, id, column and
  * rule, or, when {@link Request#skipBadRows()}, is left out; {@link RowCounters} count the rows read and left out.
@@ -54,8 +55,7 @@ public final class RowScoring implements FlatMapFunction<Iterator<InternalRow>, 
    * @param batchSize rows per forward pass
    * @param samples importance samples for log_prob and negative_elbo
    * @param anomalyThreshold reconstruction error above which a row is an anomaly (used for is_anomaly)
-   * @param engineName the {@link dev.sparkvae.model.engine.EncoderEngines} name that computes the latent outputs
-   *     when only they are asked for
+   * @param engineName the {@link dev.sparkvae.model.engine.EncoderEngines} name of the engine of every output
    * @param engineThreads native threads of that engine per task
    * @param skipBadRows leave bad rows out (counted) instead of failing
    */
@@ -114,7 +114,7 @@ public final class RowScoring implements FlatMapFunction<Iterator<InternalRow>, 
   /** The scored rows of one partition, computed a batch at a time. */
   private final class Scored implements Iterator<InternalRow> {
     private final Iterator<InternalRow> rows;
-    private final VaeScorer scorer;
+    private final BatchScorer scorer;
     private final EncoderEngine engine;
     private final int latent;
     private final int featureCount = features.featureCount();
@@ -122,19 +122,18 @@ public final class RowScoring implements FlatMapFunction<Iterator<InternalRow>, 
     private final List<String> outputs = request.outputs();
     private final Object[][] pending;
     private final long[] ids;
-    private VaeScorer.Scores scores;
+    private BatchScorer.Scores scores;
     private int size;
     private int next;
 
     Scored(Iterator<InternalRow> rows) {
       this.rows = rows;
-      VaeModel model = ExecutorModels.get(modelSha256, modelZip);
       boolean sampled = outputs.contains(LOG_PROB) || outputs.contains(NEGATIVE_ELBO);
-      scorer = new VaeScorer(model, sampled ? request.samples() : 0, outputs.contains(RECONSTRUCTION),
-          VaeScorer.seedOf(modelSha256));
       engine = request.latentOnly()
           ? ExecutorModels.engine(modelSha256, modelZip, request.engineName(), request.engineThreads()) : null;
-      latent = model.latentSize();
+      scorer = request.latentOnly() ? null : ExecutorModels.scorer(modelSha256, modelZip, request.engineName(),
+          request.engineThreads(), sampled ? request.samples() : 0, outputs.contains(RECONSTRUCTION));
+      latent = ExecutorModels.get(modelSha256, modelZip).latentSize();
       batcher = new FeatureBatcher(request.batchSize(), featureCount);
       pending = new Object[request.batchSize()][];
       ids = new long[request.batchSize()];
@@ -209,12 +208,10 @@ public final class RowScoring implements FlatMapFunction<Iterator<InternalRow>, 
       if (size == 0) {
         return;
       }
-      if (engine != null) {
-        scores = new VaeScorer.Scores(engine.encodeJoint(batcher.buffer(), size), null, null, null, null);
-        batcher.clear();
-      } else {
-        scores = scorer.score(batcher.take(), Arrays.copyOf(ids, size));
-      }
+      scores = engine != null
+          ? new BatchScorer.Scores(engine.encodeJoint(batcher.buffer(), size), null, null, null, null)
+          : scorer.score(batcher.buffer(), size, ids);
+      batcher.clear();
     }
   }
 }

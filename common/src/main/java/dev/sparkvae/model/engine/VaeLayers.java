@@ -19,14 +19,17 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The encoder of a DL4J VAE as plain dense layers, runtime-neutral: the hidden layers {@code e0, e1, …} with the
- * hidden activation, then the joint head {@code [pZXMean | pZXLogStd2]} with the pZX activation, so that the last
- * layer outputs the mean and log-variance of q(z|x) side by side (as {@link VaeModel#encodeJoint}).
+ * The encoder and decoder of a DL4J VAE as plain dense layers, runtime-neutral. Encoder: the hidden layers
+ * {@code e0, e1, …} with the hidden activation, then the joint head {@code [pZXMean | pZXLogStd2]} with the pZX
+ * activation, so that the last layer outputs the mean and log-variance of q(z|x) side by side (as
+ * {@link VaeModel#encodeJoint}). Decoder: the hidden layers {@code d0, d1, …} with the hidden activation, then
+ * {@code pXZ} with no activation: its output is the pre-activation of p(x|z)'s parameters (as
+ * {@link VaeModel#decodePreOutput}).
  *
  * <p>Arrays are float32 copies, weights row-major inputs × outputs: later training does not change them.
  * Activations supported: {@link Function}; anything else is an {@link IllegalArgumentException} naming it.
  */
-public final class EncoderLayers {
+public final class VaeLayers {
   /** Activation functions that every engine can run, with DL4J's definitions. */
   public enum Function {
     RELU, LEAKYRELU, TANH, SIGMOID, ELU, SOFTPLUS, IDENTITY
@@ -51,7 +54,7 @@ public final class EncoderLayers {
    */
   public record Dense(int inputs, int outputs, float[] weights, float[] bias, Activation activation) {}
 
-  private EncoderLayers() {}
+  private VaeLayers() {}
 
   /**
    * The encoder of {@code net}, input side first, the joint head last.
@@ -59,19 +62,39 @@ public final class EncoderLayers {
    * @throws IllegalArgumentException if {@code net} is not one VariationalAutoencoder layer, or uses an activation
    *     outside {@link Function}
    */
-  public static List<Dense> of(MultiLayerNetwork net) {
-    VaeModel.of(net); // checks the network's shape, with the message every caller of VaeModel sees
-    VariationalAutoencoder conf = (VariationalAutoencoder) net.getLayer(0).conf().getLayer();
+  public static List<Dense> encoder(MultiLayerNetwork net) {
+    VariationalAutoencoder conf = conf(net);
     Map<String, INDArray> params = net.getLayer(0).paramTable();
     Activation hidden = activation(conf.getActivationFn());
-    Activation head = activation(conf.getPzxActivationFn());
     List<Dense> layers = new ArrayList<>();
     for (int i = 0; i < conf.getEncoderLayerSizes().length; i++) {
       layers.add(dense(params.get("e" + i + "W"), params.get("e" + i + "b"), hidden));
     }
     layers.add(dense(Nd4j.hstack(params.get("pZXMeanW"), params.get("pZXLogStd2W")),
-        Nd4j.hstack(params.get("pZXMeanb"), params.get("pZXLogStd2b")), head));
+        Nd4j.hstack(params.get("pZXMeanb"), params.get("pZXLogStd2b")), activation(conf.getPzxActivationFn())));
     return layers;
+  }
+
+  /**
+   * The decoder of {@code net}, latent side first, the pre-activation of p(x|z)'s parameters last (identity).
+   *
+   * @throws IllegalArgumentException as {@link #encoder}
+   */
+  public static List<Dense> decoder(MultiLayerNetwork net) {
+    VariationalAutoencoder conf = conf(net);
+    Map<String, INDArray> params = net.getLayer(0).paramTable();
+    Activation hidden = activation(conf.getActivationFn());
+    List<Dense> layers = new ArrayList<>();
+    for (int i = 0; i < conf.getDecoderLayerSizes().length; i++) {
+      layers.add(dense(params.get("d" + i + "W"), params.get("d" + i + "b"), hidden));
+    }
+    layers.add(dense(params.get("pXZW"), params.get("pXZb"), new Activation(Function.IDENTITY, 0f)));
+    return layers;
+  }
+
+  private static VariationalAutoencoder conf(MultiLayerNetwork net) {
+    VaeModel.of(net); // checks the network's shape, with the message every caller of VaeModel sees
+    return (VariationalAutoencoder) net.getLayer(0).conf().getLayer();
   }
 
   private static Dense dense(INDArray weights, INDArray bias, Activation activation) {

@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
-class VaeScorerTest {
+class Nd4jScorerTest {
   private final MultiLayerNetwork net = TestNets.network(17);
   private final VaeModel model = VaeModel.of(net);
 
@@ -23,22 +23,25 @@ class VaeScorerTest {
   @Test
   void aRowsScoresDependOnlyOnTheRowItsIdAndTheModel() {
     INDArray x = TestNets.data(30, 3);
-    VaeScorer scorer = new VaeScorer(model, 8, false, 42);
-    VaeScorer.Scores all = scorer.score(x, ids(100, 30));
-    VaeScorer.Scores alone = scorer.score(x.get(NDArrayIndex.interval(29, 30), NDArrayIndex.all()).dup(),
+    Nd4jScorer scorer = new Nd4jScorer(model, 8, false, 42);
+    BatchScorer.Scores all = scorer.score(x, ids(100, 30));
+    BatchScorer.Scores alone = scorer.score(x.get(NDArrayIndex.interval(29, 30), NDArrayIndex.all()).dup(),
         new long[] {129});
-    assertThat(alone.logProb()[0]).as("same value in any batch").isEqualTo(all.logProb()[29]);
-    assertThat(alone.reconstructionError()[0]).isEqualTo(all.reconstructionError()[29]);
-    VaeScorer.Scores again = scorer.score(x, ids(100, 30));
+    // The same noise in any batch; BLAS may round a row's GEMM differently at another batch size (the last bit).
+    assertThat(alone.logProb()[0]).as("same value in any batch").isCloseTo(all.logProb()[29],
+        within(1e-6f * Math.abs(all.logProb()[29])));
+    assertThat(alone.reconstructionError()[0]).isCloseTo(all.reconstructionError()[29],
+        within(1e-6f * all.reconstructionError()[29]));
+    BatchScorer.Scores again = scorer.score(x, ids(100, 30));
     assertThat(again.logProb()).as("repeatable").containsExactly(all.logProb());
-    VaeScorer.Scores otherModelSeed = new VaeScorer(model, 8, false, 43).score(x, ids(100, 30));
+    BatchScorer.Scores otherModelSeed = new Nd4jScorer(model, 8, false, 43).score(x, ids(100, 30));
     assertThat(otherModelSeed.logProb()).isNotEqualTo(all.logProb());
   }
 
   @Test
   void importanceSamplingTightensTheElbo() {
     INDArray x = TestNets.data(200, 4);
-    VaeScorer.Scores scores = new VaeScorer(model, 64, false, 7).score(x, ids(0, 200));
+    BatchScorer.Scores scores = new Nd4jScorer(model, 64, false, 7).score(x, ids(0, 200));
     double meanLogProb = 0;
     double meanElbo = 0;
     for (int i = 0; i < 200; i++) {
@@ -52,7 +55,7 @@ class VaeScorerTest {
   @Test
   void reconstructionErrorIsTheBernoulliNegativeLogLikelihoodAtTheLatentMean() {
     INDArray x = TestNets.data(5, 5);
-    VaeScorer.Scores scores = new VaeScorer(model, 0, true, 1).score(x, ids(0, 5));
+    BatchScorer.Scores scores = new Nd4jScorer(model, 0, true, 1).score(x, ids(0, 5));
     assertThat(scores.logProb()).isNull();
     assertThat(scores.joint()).hasSize(5 * 2 * model.latentSize());
     float[] p = scores.reconstruction();

@@ -1,0 +1,116 @@
+package dev.sparkvae.model.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.sparkvae.config.VaeSpec;
+import dev.sparkvae.model.BatchScorer;
+import dev.sparkvae.model.Nd4jScorer;
+import dev.sparkvae.model.TestNets;
+import dev.sparkvae.model.VaeModel;
+import dev.sparkvae.model.VaeNetworks;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+class OnnxRuntimeScorerTest {
+  private static final int ROWS = 40;
+
+  private static long[] ids(int count) {
+    long[] ids = new long[count];
+    for (int i = 0; i < count; i++) {
+      ids[i] = 1000 + 7L * i;
+    }
+    return ids;
+  }
+
+  private static MultiLayerNetwork network(String distribution, long seed) {
+    VaeSpec spec = new VaeSpec(new int[] {32, 16}, new int[] {16, 32}, 4, "tanh", distribution);
+    return VaeNetworks.create(spec, TestNets.train(seed), TestNets.FEATURES);
+  }
+
+  private static void assertClose(float[] actual, float[] expected, double relative) {
+    assertThat(actual).hasSameSizeAs(expected);
+    for (int i = 0; i < actual.length; i++) {
+      assertThat((double) actual[i]).as("value %d", i)
+          .isCloseTo(expected[i], within(relative * Math.max(1, Math.abs(expected[i]))));
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {VaeSpec.BERNOULLI, VaeSpec.GAUSSIAN})
+  void agreesWithTheNd4jScorerOnEveryScore(String distribution) {
+    MultiLayerNetwork net = network(distribution, 5);
+    INDArray x = TestNets.data(ROWS, 6);
+    BatchScorer.Scores reference = new Nd4jScorer(VaeModel.of(net), 8, true, 99).score(x, ids(ROWS));
+    try (OnnxRuntimeScorer scorer = new OnnxRuntimeScorer(net, 8, true, 99, 2)) {
+      BatchScorer.Scores scores = scorer.score(x, ids(ROWS));
+      assertClose(scores.joint(), reference.joint(), 1e-5);
+      assertClose(scores.reconstructionError(), reference.reconstructionError(), 1e-5);
+      assertClose(scores.logProb(), reference.logProb(), 1e-5);
+      assertClose(scores.negativeElbo(), reference.negativeElbo(), 1e-5);
+      assertClose(scores.reconstruction(), reference.reconstruction(), 1e-5);
+      BatchScorer.Scores alone = scorer.score(x.getRow(ROWS - 1, true).dup(), new long[] {ids(ROWS)[ROWS - 1]});
+      assertThat(alone.logProb()[0]).as("a row's values do not depend on its batch")
+          .isEqualTo(scores.logProb()[ROWS - 1]);
+      assertThat(alone.reconstructionError()[0]).isEqualTo(scores.reconstructionError()[ROWS - 1]);
+    }
+  }
+
+  @Test
+  void withoutSamplesOrReconstructionOnlyTheErrorIsComputed() {
+    MultiLayerNetwork net = network(VaeSpec.BERNOULLI, 8);
+    INDArray x = TestNets.data(3, 9);
+    try (OnnxRuntimeScorer scorer = new OnnxRuntimeScorer(net, 0, false, 1, 1)) {
+      BatchScorer.Scores scores = scorer.score(x, ids(3));
+      assertThat(scores.logProb()).isNull();
+      assertThat(scores.negativeElbo()).isNull();
+      assertThat(scores.reconstruction()).isNull();
+      assertClose(scores.reconstructionError(),
+          new Nd4jScorer(VaeModel.of(net), 0, false, 1).score(x, ids(3)).reconstructionError(), 1e-5);
+    }
+  }
+
+  /**
+   * Logits pushed to ±30 saturate the sigmoid in float: DL4J's form would count log(1 − σ(30)) = log 0 as 0. Both
+   * engines give the exact −log p(x|z) = Σ softplus(a) − x·a, computed here in double from the decoder's logits.
+   */
+  @Test
+  void saturatedLogitsCostWhatTheyShould() {
+    MultiLayerNetwork net = network(VaeSpec.BERNOULLI, 3);
+    INDArray bias = net.getLayer(0).getParam("pXZb");
+    for (int f = 0; f < TestNets.FEATURES; f++) {
+      bias.putScalar(f, f % 2 == 0 ? 30.0 : -30.0);
+    }
+    INDArray x = TestNets.data(4, 4);
+    VaeModel model = VaeModel.of(net);
+    INDArray logits = model.decodePreOutput(model.encode(x)[0]);
+    float[] expected = new float[4];
+    for (int r = 0; r < 4; r++) {
+      double nll = 0;
+      for (int f = 0; f < TestNets.FEATURES; f++) {
+        double a = logits.getDouble(r, f);
+        nll += Math.max(a, 0) + Math.log1p(Math.exp(-Math.abs(a))) - x.getDouble(r, f) * a;
+      }
+      expected[r] = (float) nll;
+    }
+    assertThat(expected[0]).as("saturated pixels cost tens of nats").isGreaterThan(100f);
+    assertClose(new Nd4jScorer(model, 0, false, 1).score(x, ids(4)).reconstructionError(), expected, 1e-5);
+    try (OnnxRuntimeScorer scorer = new OnnxRuntimeScorer(net, 0, false, 1, 1)) {
+      assertClose(scorer.score(x, ids(4)).reconstructionError(), expected, 1e-5);
+    }
+  }
+
+  @Test
+  void anUnknownEngineOrThreadCountIsRefusedByName() {
+    MultiLayerNetwork net = network(VaeSpec.BERNOULLI, 1);
+    assertThatThrownBy(() -> EncoderEngines.scorer("tvm", net, 1, 4, false, 0))
+        .hasMessage("Cannot create encoder engine \"tvm\": the name must be one of nd4j, onnxruntime");
+    assertThatThrownBy(() -> EncoderEngines.scorer(EncoderEngines.ONNXRUNTIME, net, 0, 4, false, 0))
+        .hasMessage("Cannot set the encoder threads to 0: the value must be a positive integer");
+    assertThat(EncoderEngines.scorer(EncoderEngines.ND4J, net, 1, 4, false, 0)).isInstanceOf(Nd4jScorer.class);
+  }
+}
