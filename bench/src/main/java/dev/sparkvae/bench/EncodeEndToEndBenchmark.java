@@ -6,6 +6,7 @@ import dev.sparkvae.data.BadRowPolicy;
 import dev.sparkvae.data.InputChecks;
 import dev.sparkvae.data.FeatureSchema;
 import dev.sparkvae.jobs.EncodeJob;
+import dev.sparkvae.jobs.ReconstructJob;
 import dev.sparkvae.model.ModelArtifact;
 import dev.sparkvae.model.ModelInfo;
 import dev.sparkvae.model.VaeNetworks;
@@ -43,12 +44,18 @@ import scala.Tuple2;
  * measured: Spark's Parquet scan of the same columns into a no-op sink (the floor of any encode that reads through
  * Spark), and our job on one row (its fixed cost: planning, the input and model checks, job scheduling).
  *
- * <p>Usage: {@code EncodeEndToEndBenchmark --input DIR --work DIR [--repeats N]} where DIR is Parquet written by
- * the {@code import} job (id, label, features). Every figure is the median of the repeats after one warm-up run.
+ * <p>With {@code --reconstruct-samples K}, also our {@code reconstruct} job (reconstruction_error, log_prob with K
+ * samples, is_anomaly) on each engine.
+ *
+ * <p>Usage: {@code EncodeEndToEndBenchmark --input DIR --work DIR [--repeats N] [--reconstruct-samples K]} where
+ * DIR is Parquet written by the {@code import} job (id, label, features). Every figure is the median of the repeats
+ * after one warm-up run.
  */
 public final class EncodeEndToEndBenchmark {
   /** The defaults of the encode command line but the duplicate-id count (a separate job, not the encode path). */
   private static final int BATCH = 1024;
+  /** The reconstruct command line's default batch. */
+  private static final int SCORING_BATCH = 256;
   private static final InputChecks CHECKS = new InputChecks(BadRowPolicy.FAIL, false, false);
 
   private EncodeEndToEndBenchmark() {}
@@ -90,6 +97,15 @@ public final class EncodeEndToEndBenchmark {
       double compute = computeOnly(spark, net, input, repeats);
       table.add(row("compute only: OnnxRuntimeEncoderEngine, 2 threads, no Spark", rows, compute));
 
+      List<String[]> scoring = new ArrayList<>();
+      int samples = Integer.parseInt(options.getOrDefault("--reconstruct-samples", "0"));
+      for (String engine : samples > 0 ? EncoderEngines.NAMES : List.<String>of()) {
+        double seconds = median(repeats, () -> new ReconstructJob(spark, new ReconstructJob.Options(input, model,
+            work + "/reconstructed-" + engine, List.of(), samples, false, 500.0, SCORING_BATCH, "parquet", true,
+            CHECKS, engine, 1)).run());
+        scoring.add(row("ours: reconstruct job, K = " + samples + ", engine " + engine, rows, seconds));
+      }
+
       System.out.printf("%nEncode end to end, %d rows, local[2], median of %d runs%n%n", rows, repeats);
       System.out.println("| path | seconds | rows/s | share of compute-only ORT |");
       System.out.println("| --- | --- | --- | --- |");
@@ -98,13 +114,19 @@ public final class EncodeEndToEndBenchmark {
             : String.format("%.0f%%", 100 * compute / Double.parseDouble(line[1]));
         System.out.printf("| %s | %s | %s | %s |%n", line[0], line[1], line[2], share);
       }
+      if (!scoring.isEmpty()) {
+        System.out.printf("%nReconstruct end to end (reconstruction_error, log_prob, is_anomaly), batch %d%n%n"
+            + "| path | seconds | rows/s |%n| --- | --- | --- |%n", SCORING_BATCH);
+        scoring.forEach(line -> System.out.printf("| %s | %s | %s |%n", line[0], line[1], line[2]));
+      }
     }
   }
 
   private static String require(Map<String, String> options, String key) {
     String value = options.get(key);
     if (value == null) {
-      throw new IllegalArgumentException("Missing " + key + "; usage: --input DIR --work DIR [--repeats N]");
+      throw new IllegalArgumentException("Missing " + key
+          + "; usage: --input DIR --work DIR [--repeats N] [--reconstruct-samples K]");
     }
     return value;
   }
