@@ -2,10 +2,11 @@ package dev.sparkvae.jobs;
 
 import dev.sparkvae.config.PlotSettings;
 import dev.sparkvae.data.FeatureSchema;
-import dev.sparkvae.data.FeatureValidator;
 import dev.sparkvae.io.AtomicDirectory;
-import dev.sparkvae.jobs.spark.PlotSamples;
+import dev.sparkvae.jobs.spark.FeatureFrames;
+import dev.sparkvae.jobs.spark.FeatureRows;
 import dev.sparkvae.jobs.spark.InputFiles;
+import dev.sparkvae.jobs.spark.PlotSamples;
 import dev.sparkvae.jobs.spark.ScoringInput;
 import dev.sparkvae.model.EpochMetrics;
 import dev.sparkvae.model.ModelArtifact;
@@ -88,8 +89,9 @@ public final class PlotJob {
         InputFiles.check(spark, options.input(), !"csv".equals(options.format()), false), options.format(), List.of());
     spark.sparkContext().setJobDescription(String.format("plot: sampling %d rows of %s", settings.latentPoints(),
         options.input()));
-    List<Plot> plots = render(artifact.network(), artifact.metrics(), frame, validator(artifact), options.input(),
-        settings);
+    List<Plot> plots = render(artifact.network(), artifact.metrics(), frame, FeatureRows.of(frame.schema(),
+        FeatureFrames.ID, FeatureFrames.FEATURES, FeatureFrames.FEATURES, schema, artifact.info().vae().distribution()),
+        options.input(), settings);
     String staging = AtomicDirectory.staging(output);
     try {
       Path dir = new Path(staging);
@@ -110,7 +112,7 @@ public final class PlotJob {
    * command that makes them later): a plot never costs a trained model.
    */
   static ModelArtifact.ExtraFiles modelFiles(SparkSession spark, PlotSettings settings, MultiLayerNetwork net,
-      List<EpochMetrics> metrics, Dataset<Row> frame, FeatureValidator validator, String model, String source) {
+      List<EpochMetrics> metrics, Dataset<Row> frame, FeatureRows check, String model, String source) {
     if (!settings.enabled()) {
       return (fs, staging) -> { };
     }
@@ -118,7 +120,7 @@ public final class PlotJob {
     try {
       spark.sparkContext().setJobDescription(String.format("train: plots from %d rows of %s",
           settings.latentPoints(), source));
-      plots = render(net, metrics, frame, validator, source, settings);
+      plots = render(net, metrics, frame, check, source, settings);
     } catch (Exception | LinkageError | AWTError | InternalError e) {
       // Exception includes Spark's undeclared checked ones; the errors are how AWT reports missing fonts.
       LOG.warn("train: the model is written without plots: {}; make them with: plot --model {} --input {}",
@@ -128,13 +130,9 @@ public final class PlotJob {
     return (fs, staging) -> ModelPlots.write(plots, fs, new Path(staging, PLOTS));
   }
 
-  private static FeatureValidator validator(ModelArtifact artifact) {
-    return new FeatureValidator(artifact.info().featureSchema().featureCount(), artifact.info().vae().distribution());
-  }
-
   private static List<Plot> render(MultiLayerNetwork net, List<EpochMetrics> metrics, Dataset<Row> frame,
-      FeatureValidator validator, String source, PlotSettings settings) {
-    PlotSample sample = PlotSamples.collect(frame, validator, settings.latentPoints(), settings.seed());
+      FeatureRows check, String source, PlotSettings settings) {
+    PlotSample sample = PlotSamples.collect(frame, check, settings.latentPoints(), settings.seed());
     LOG.info("plot: {} sampled rows of {}", sample.size(), source);
     return ModelPlots.render(VaeModel.of(net), metrics, sample, settings);
   }

@@ -15,7 +15,6 @@ import dev.sparkvae.config.TrainSettings;
 import dev.sparkvae.config.VaeSpec;
 import dev.sparkvae.data.BadRowPolicy;
 import dev.sparkvae.data.FeatureSchema;
-import dev.sparkvae.data.FeatureValidator;
 import dev.sparkvae.data.InputChecks;
 import dev.sparkvae.data.RowCounts;
 import dev.sparkvae.io.AtomicDirectory;
@@ -164,7 +163,6 @@ public final class TrainJob {
       trainFrame = trainFrame.where(heldOut.unary_$bang());
     }
     FeatureSchema schema = FeatureFrames.schemaOf(trainFrame, data, options.input());
-    FeatureValidator validator = new FeatureValidator(schema.featureCount(), spec.distribution());
     FeatureRows check = FeatureRows.of(trainFrame.schema(), FeatureFrames.ID, FeatureFrames.FEATURES,
         data.featureColumns().isEmpty() ? data.featuresColumn() : FeatureFrames.FEATURES, schema, spec.distribution());
     boolean skipBad = checks.onBadRows() != BadRowPolicy.FAIL;
@@ -256,7 +254,7 @@ public final class TrainJob {
           Instant.now().toString(), train.epochs(), trainExamples, train.anomalyQuantile(), threshold);
       String plotSource = options.test() != null ? options.test() : options.input();
       ModelArtifact.ExtraFiles plots = PlotJob.modelFiles(spark, recipe.plot(), net, metrics,
-          testExamples > 0 ? testFrame : trainFrame, validator, options.model(), plotSource);
+          testExamples > 0 ? testFrame : trainFrame, check, options.model(), plotSource);
       long[] quarantined = {0};
       ModelArtifact.ExtraFiles plotsAndQuarantine = (fs, staging) -> {
         plots.write(fs, staging);

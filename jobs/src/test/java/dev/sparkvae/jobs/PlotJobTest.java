@@ -4,14 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sparkvae.config.PlotSettings;
+import dev.sparkvae.data.BadRowException;
 import dev.sparkvae.model.Json;
 import dev.sparkvae.plot.Plot;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -75,6 +80,29 @@ class PlotJobTest {
       assertThat(again.plots().get(i).png()).as("same model, data and seed: same %s", again.plots().get(i).name())
           .isEqualTo(result.plots().get(i).png());
     }
+  }
+
+  @Test
+  void aBadRowInTheSampleFailsTheJobNamingItsFileIdColumnAndRule() throws Exception {
+    String input = dir.resolve("bad-input").toString();
+    Float[] pixels = new Float[784];
+    Arrays.fill(pixels, 0.5f);
+    pixels[5] = 1.5f;
+    StructType schema = new StructType().add("id", DataTypes.LongType).add("label", DataTypes.IntegerType)
+        .add("features", DataTypes.createArrayType(DataTypes.FloatType));
+    TestSpark.session().createDataFrame(List.of(RowFactory.create(77L, 1, pixels)), schema).coalesce(1).write()
+        .parquet(input);
+    Path file;
+    try (Stream<Path> files = Files.list(Path.of(input))) {
+      file = files.filter(p -> p.getFileName().toString().endsWith(".parquet")).findFirst().orElseThrow();
+    }
+    String output = dir.resolve("bad-plots").toString();
+    assertThatThrownBy(() -> new PlotJob(TestSpark.session(), PlotSettings.from(TestSpark.settings()),
+        new PlotJob.Options(input, model, output, "parquet", false)).run())
+        .isInstanceOf(BadRowException.class)
+        .hasMessage("Bad row in file://" + file + ": id=77, column features: value 1.5 at index 5 is outside [0, 1], "
+            + "the support of the Bernoulli distribution");
+    assertThat(Path.of(output)).doesNotExist();
   }
 
   @Test

@@ -21,8 +21,9 @@ import org.apache.spark.unsafe.Platform;
  * or, from CSV, an array&lt;string&gt; of the raw fields of named columns, parsed here so that a field that is not a
  * number is reported with its column and value.
  *
- * <p>A bad row is described by a {@link BadRowException} naming its file (the file the scan is reading, from Spark's
- * input-file holder: "(unknown file)" when a shuffle lies between the scan and the reader), id, column and rule.
+ * <p>A bad row is described by a {@link BadRowException} naming its file, id, column and rule. The file is the one the
+ * scan is reading (Spark's input-file holder), or, for rows that crossed a shuffle (which loses the holder), the
+ * value of a file-name field ({@link #at}); "(unknown file)" when neither is known.
  */
 public final class FeatureRows implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -33,6 +34,7 @@ public final class FeatureRows implements Serializable {
   private final List<String> fieldNames;
   private final int featureCount;
   private final FeatureValidator validator;
+  private final int fileIndex;
 
   /**
    * Features in an array&lt;float&gt; column.
@@ -52,12 +54,26 @@ public final class FeatureRows implements Serializable {
    */
   public FeatureRows(int idIndex, int featuresIndex, String featuresName, List<String> fieldNames, int featureCount,
       FeatureValidator validator) {
+    this(idIndex, featuresIndex, featuresName, fieldNames, featureCount, validator, -1);
+  }
+
+  private FeatureRows(int idIndex, int featuresIndex, String featuresName, List<String> fieldNames, int featureCount,
+      FeatureValidator validator, int fileIndex) {
     this.idIndex = idIndex;
     this.featuresIndex = featuresIndex;
     this.featuresName = featuresName;
     this.fieldNames = List.copyOf(fieldNames);
     this.featureCount = featureCount;
     this.validator = validator;
+    this.fileIndex = fileIndex;
+  }
+
+  /**
+   * This reader and checks for rows whose id, features and source file name (a string, as {@code input_file_name()}
+   * gives) are the fields {@code idIndex}, {@code featuresIndex} and {@code fileIndex}.
+   */
+  public FeatureRows at(int idIndex, int featuresIndex, int fileIndex) {
+    return new FeatureRows(idIndex, featuresIndex, featuresName, fieldNames, featureCount, validator, fileIndex);
   }
 
   /**
@@ -96,7 +112,7 @@ public final class FeatureRows implements Serializable {
    */
   public BadRowException read(InternalRow row, float[] buffer, int offset) {
     if (row.isNullAt(idIndex)) {
-      return new BadRowException(currentFile(), "null", FeatureFrames.ID, "the id is null");
+      return new BadRowException(file(row), "null", FeatureFrames.ID, "the id is null");
     }
     if (row.isNullAt(featuresIndex)) {
       return bad(row, featuresName, "features are null");
@@ -131,7 +147,7 @@ public final class FeatureRows implements Serializable {
   }
 
   private BadRowException bad(InternalRow row, String column, String problem) {
-    return new BadRowException(currentFile(), row.getLong(idIndex), column, problem);
+    return new BadRowException(file(row), row.getLong(idIndex), column, problem);
   }
 
   /** Copies the features into {@code buffer} at {@code offset}; the problem (count, null element) or null. */
@@ -171,8 +187,9 @@ public final class FeatureRows implements Serializable {
     return "value null at index " + i;
   }
 
-  private static String currentFile() {
-    String file = InputFileBlockHolder.getInputFilePath().toString();
+  private String file(InternalRow row) {
+    String file = fileIndex < 0 ? InputFileBlockHolder.getInputFilePath().toString()
+        : row.isNullAt(fileIndex) ? "" : row.getUTF8String(fileIndex).toString();
     return file.isEmpty() ? "(unknown file)" : file;
   }
 }

@@ -2,7 +2,6 @@ package dev.sparkvae.jobs.spark;
 
 import dev.sparkvae.data.BadRowException;
 import dev.sparkvae.data.FeatureBatcher;
-import dev.sparkvae.data.FeatureValidator;
 import dev.sparkvae.model.NoiseSeeds;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -101,42 +100,6 @@ public final class Minibatches {
       Collections.shuffle(all, new Random(NoiseSeeds.of(seed, partition, 0)));
       return new BatchIterator(all.iterator(), featureCount, batchSize);
     }, true);
-  }
-
-  /**
-   * The checked features of one row whose id, features (array&lt;float&gt;) and source file are at the given
-   * positions; throws {@link BadRowException} naming file, id and column.
-   */
-  static float[] features(Row row, int idIndex, int featuresIndex, int fileIndex,
-      FeatureValidator validator) {
-    Object id = row.isNullAt(idIndex) ? null : row.getLong(idIndex);
-    String file = row.isNullAt(fileIndex) || row.getString(fileIndex).isEmpty() ? "(unknown file)"
-        : row.getString(fileIndex);
-    String column = row.schema() == null ? FeatureFrames.FEATURES : row.schema().fields()[featuresIndex].name();
-    if (id == null) {
-      throw new BadRowException(file, "null", FeatureFrames.ID, "the id is null");
-    }
-    float[] values = null;
-    if (!row.isNullAt(featuresIndex)) {
-      List<Object> list = row.getList(featuresIndex);
-      values = new float[list.size()];
-      for (int i = 0; i < values.length; i++) {
-        Object v = list.get(i);
-        if (v == null) {
-          throw new BadRowException(file, id, column, "value null at index " + i);
-        }
-        try {
-          values[i] = v instanceof String text ? Float.parseFloat(text) : (Float) v;
-        } catch (NumberFormatException e) {
-          throw new BadRowException(file, id, column, "value '" + v + "' at index " + i + " is not a number");
-        }
-      }
-    }
-    String problem = validator.problem(values);
-    if (problem != null) {
-      throw new BadRowException(file, id, column, problem);
-    }
-    return values;
   }
 
   /** Deals the rows of each input partition round robin, starting at the input partition's index. */
