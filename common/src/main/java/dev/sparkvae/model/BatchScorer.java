@@ -139,14 +139,18 @@ public abstract class BatchScorer {
   private float[] latents(float[] joint, float[] noise, int count) {
     int perRow = 1 + samples;
     float[] z = new float[count * perRow * latentSize];
+    double[] sigma = new double[latentSize];
     for (int r = 0; r < count; r++) {
       int mean = r * 2 * latentSize;
       System.arraycopy(joint, mean, z, r * perRow * latentSize, latentSize);
+      for (int j = 0; j < latentSize; j++) {
+        sigma[j] = Math.exp(0.5 * joint[mean + latentSize + j]);
+      }
       for (int k = 0; k < samples; k++) {
         int at = (r * perRow + 1 + k) * latentSize;
         int eps = (r * samples + k) * latentSize;
         for (int j = 0; j < latentSize; j++) {
-          z[at + j] = (float) (joint[mean + j] + Math.exp(0.5 * joint[mean + latentSize + j]) * noise[eps + j]);
+          z[at + j] = (float) (joint[mean + j] + sigma[j] * noise[eps + j]);
         }
       }
     }
