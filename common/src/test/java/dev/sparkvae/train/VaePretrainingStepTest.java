@@ -28,6 +28,22 @@ class VaePretrainingStepTest {
   }
 
   @Test
+  void aStepIsRepeatableInOneProcessForEverySeedZeroIncluded() {
+    INDArray x = TestNets.data(16, 2);
+    for (long seed : new long[] {0, 1, -7}) {
+      MultiLayerNetwork first = TestNets.network(3);
+      MultiLayerNetwork second = TestNets.network(3);
+      double a = VaePretrainingStep.fit(first, x, seed);
+      Nd4j.getRandom().nextLong(); // generator state left by other work must not matter
+      double b = VaePretrainingStep.fit(second, x, seed);
+      assertThat(b).as("loss with seed %d", seed).isEqualTo(a);
+      assertThat(second.params().equalsWithEps(first.params(), 0)).as("parameters after seed %d", seed).isTrue();
+    }
+    assertThat(VaePretrainingStep.fit(TestNets.network(3), x, 1))
+        .isNotEqualTo(VaePretrainingStep.fit(TestNets.network(3), x, 0));
+  }
+
+  @Test
   void usesTheNetworksUpdaterForEveryParameterAndReportsTheRealScore() {
     MultiLayerNetwork net = TestNets.network(5);
     Map<String, INDArray> before = new java.util.HashMap<>();
