@@ -385,7 +385,8 @@ public final class Cli implements Callable<Integer> {
     Double threshold;
 
     @Option(names = "--batch-size", defaultValue = "256", paramLabel = "N",
-        description = "Rows per forward pass (default: ${DEFAULT-VALUE}).")
+        description = "Rows per forward pass; a pass decodes N x (samples + 1) latents at once, so memory grows "
+            + "with both (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
     @Override
@@ -418,7 +419,8 @@ public final class Cli implements Callable<Integer> {
     int samples;
 
     @Option(names = "--batch-size", defaultValue = "256", paramLabel = "N",
-        description = "Rows per forward pass (default: ${DEFAULT-VALUE}).")
+        description = "Rows per forward pass; a pass decodes N x (samples + 1) latents at once, so memory grows "
+            + "with both (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
     @Override
