@@ -65,11 +65,7 @@ public final class VaeLayers {
   public static List<Dense> encoder(MultiLayerNetwork net) {
     VariationalAutoencoder conf = conf(net);
     Map<String, INDArray> params = net.getLayer(0).paramTable();
-    Activation hidden = activation(conf.getActivationFn());
-    List<Dense> layers = new ArrayList<>();
-    for (int i = 0; i < conf.getEncoderLayerSizes().length; i++) {
-      layers.add(dense(params.get("e" + i + "W"), params.get("e" + i + "b"), hidden));
-    }
+    List<Dense> layers = hidden(net, "e", conf.getEncoderLayerSizes().length);
     layers.add(dense(Nd4j.hstack(params.get("pZXMeanW"), params.get("pZXLogStd2W")),
         Nd4j.hstack(params.get("pZXMeanb"), params.get("pZXLogStd2b")), activation(conf.getPzxActivationFn())));
     return layers;
@@ -81,14 +77,20 @@ public final class VaeLayers {
    * @throws IllegalArgumentException as {@link #encoder}
    */
   public static List<Dense> decoder(MultiLayerNetwork net) {
-    VariationalAutoencoder conf = conf(net);
+    List<Dense> layers = hidden(net, "d", conf(net).getDecoderLayerSizes().length);
     Map<String, INDArray> params = net.getLayer(0).paramTable();
-    Activation hidden = activation(conf.getActivationFn());
-    List<Dense> layers = new ArrayList<>();
-    for (int i = 0; i < conf.getDecoderLayerSizes().length; i++) {
-      layers.add(dense(params.get("d" + i + "W"), params.get("d" + i + "b"), hidden));
-    }
     layers.add(dense(params.get("pXZW"), params.get("pXZb"), new Activation(Function.IDENTITY, 0f)));
+    return layers;
+  }
+
+  /** The {@code count} hidden layers {@code prefix0, prefix1, …} with the hidden activation. */
+  private static List<Dense> hidden(MultiLayerNetwork net, String prefix, int count) {
+    Map<String, INDArray> params = net.getLayer(0).paramTable();
+    Activation activation = activation(conf(net).getActivationFn());
+    List<Dense> layers = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      layers.add(dense(params.get(prefix + i + "W"), params.get(prefix + i + "b"), activation));
+    }
     return layers;
   }
 
