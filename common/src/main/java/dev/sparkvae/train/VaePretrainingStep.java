@@ -34,7 +34,7 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class VaePretrainingStep {
   /** The workspace of a step's temporaries, one per thread. */
-  static final String WORKSPACE = "SPARKVAE_VAE_STEP";
+  private static final String WORKSPACE = "SPARKVAE_VAE_STEP";
   private static final WorkspaceConfiguration WORKSPACE_CONFIG = WorkspaceConfiguration.builder()
       .initialSize(0)
       .overallocationLimit(0.02)
