@@ -13,8 +13,11 @@ import org.apache.spark.TaskContext;
  * halts at once, as when a node is lost) or {@code throw} (the task fails). POINT is {@code score} (a scoring task,
  * before each batch) or {@code train} (a training worker, before each minibatch). The filters match the task's
  * partition, its attempt number and, for {@code train}, the network's iteration count; an absent filter matches
- * all. Example: {@code exit@score:partition=1:attempt=0} kills the executor running the first attempt of partition
- * 1, once; {@code throw@score} fails every scoring task, so the job fails.
+ * all. {@code attempt} counts the attempts of the task within the first attempt of its stage only: when a lost
+ * executor takes shuffle outputs with it, Spark runs the stage again as a new stage attempt whose task attempts
+ * count from 0 again, and that re-run must not be killed too. Example: {@code exit@score:partition=1:attempt=0}
+ * kills the executor running the first attempt of partition 1, once; {@code throw@score} fails every scoring task,
+ * so the job fails.
  */
 public final class FaultInjection {
   /** The Spark setting that holds the fault. */
@@ -38,17 +41,23 @@ public final class FaultInjection {
       return;
     }
     Map<String, String> spec = parse(fault);
-    if (!point.equals(spec.get("point")) || !matches(spec, "partition", task.partitionId())
-        || !matches(spec, "attempt", task.attemptNumber()) || !matches(spec, "iteration", iteration)) {
+    if (!appliesTo(spec, point, task.partitionId(), task.stageAttemptNumber(), task.attemptNumber(), iteration)) {
       return;
     }
-    String where = String.format("%s in partition %d, attempt %d%s", point, task.partitionId(),
-        task.attemptNumber(), iteration < 0 ? "" : ", iteration " + iteration);
+    String where = String.format("%s in partition %d, attempt %d of stage attempt %d%s", point, task.partitionId(),
+        task.attemptNumber(), task.stageAttemptNumber(), iteration < 0 ? "" : ", iteration " + iteration);
     if ("exit".equals(spec.get("action"))) {
       System.err.println("FaultInjection: halting this executor JVM at " + where);
       Runtime.getRuntime().halt(137);
     }
     throw new IllegalStateException("Injected fault (" + KEY + "=" + fault + ") at " + where);
+  }
+
+  /** Whether the fault {@code spec} ({@link #parse}) is for this point and task attempt. */
+  static boolean appliesTo(Map<String, String> spec, String point, int partition, int stageAttempt, int attempt,
+      long iteration) {
+    return point.equals(spec.get("point")) && matches(spec, "partition", partition)
+        && matches(spec, "attempt", stageAttempt == 0 ? attempt : -1) && matches(spec, "iteration", iteration);
   }
 
   private static boolean matches(Map<String, String> spec, String filter, long value) {

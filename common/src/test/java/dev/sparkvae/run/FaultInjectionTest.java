@@ -24,6 +24,20 @@ class FaultInjectionTest {
   }
 
   @Test
+  void anAttemptFilterMatchesOnlyInTheFirstAttemptOfTheStage() {
+    Map<String, String> spec = FaultInjection.parse("exit@train:partition=0:attempt=0:iteration=13");
+    assertThat(FaultInjection.appliesTo(spec, "train", 0, 0, 0, 13)).isTrue();
+    assertThat(FaultInjection.appliesTo(spec, "train", 0, 0, 1, 13)).as("the task's retry").isFalse();
+    assertThat(FaultInjection.appliesTo(spec, "train", 0, 1, 0, 13))
+        .as("the stage run again after a lost shuffle output, whose task attempts count from 0").isFalse();
+    assertThat(FaultInjection.appliesTo(spec, "train", 1, 0, 0, 13)).isFalse();
+    assertThat(FaultInjection.appliesTo(spec, "train", 0, 0, 0, 12)).isFalse();
+    assertThat(FaultInjection.appliesTo(spec, "score", 0, 0, 0, 13)).isFalse();
+    assertThat(FaultInjection.appliesTo(FaultInjection.parse("throw@score"), "score", 3, 2, 5, -1))
+        .as("no filter: every task").isTrue();
+  }
+
+  @Test
   void outsideASparkTaskNothingHappens() {
     FaultInjection.at("score", -1);
   }
