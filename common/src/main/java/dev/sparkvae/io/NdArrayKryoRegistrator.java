@@ -40,6 +40,8 @@ public class NdArrayKryoRegistrator implements KryoRegistrator {
     private static final int LITTLE_ENDIAN = 1;
     private static final int BIG_ENDIAN = 2;
     private static final int BLOCK = 1 << 16;
+    private static final int NATIVE_ORDER =
+        ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN ? LITTLE_ENDIAN : BIG_ENDIAN;
 
     private final Nd4jSerializer fallback = new Nd4jSerializer();
     private final byte[] block = new byte[BLOCK];
@@ -52,7 +54,7 @@ public class NdArrayKryoRegistrator implements KryoRegistrator {
         return;
       }
       INDArray dense = isDenseC(array) ? array : array.dup('c');
-      output.writeByte(ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN ? LITTLE_ENDIAN : BIG_ENDIAN);
+      output.writeByte(NATIVE_ORDER);
       output.writeVarInt(dense.dataType().ordinal(), true);
       long[] shape = dense.shape();
       output.writeVarInt(shape.length, true);
@@ -80,8 +82,7 @@ public class NdArrayKryoRegistrator implements KryoRegistrator {
       if (order == FALLBACK) {
         return fallback.read(kryo, input, type);
       }
-      int nativeOrder = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN ? LITTLE_ENDIAN : BIG_ENDIAN;
-      if (order != nativeOrder) {
+      if (order != NATIVE_ORDER) {
         throw new KryoException("An ND4J array written with another byte order cannot be read here");
       }
       DataType dataType = DataType.values()[input.readVarInt(true)];

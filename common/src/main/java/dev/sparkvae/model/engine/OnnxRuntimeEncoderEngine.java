@@ -211,9 +211,10 @@ public final class OnnxRuntimeEncoderEngine implements EncoderEngine {
       outputs = Map.of();
       rows = -1;
     }
+  }
 
-    private static FloatBuffer direct(int floats) {
-      return ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
-    }
+  /** A native-order direct buffer of {@code floats} values, which ONNX Runtime reads and writes without copying. */
+  static FloatBuffer direct(int floats) {
+    return ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
   }
 }

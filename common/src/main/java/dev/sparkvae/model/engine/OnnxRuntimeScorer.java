@@ -10,6 +10,7 @@ import dev.sparkvae.model.VaeModel;
 import java.nio.FloatBuffer;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
@@ -18,8 +19,9 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * runs in ONNX Runtime's vectorized kernels instead of one ND4J pass (and array) per operation.
  *
  * <p>Session options as {@link OnnxRuntimeEncoderEngine#sessionOptions} ({@code threads} intra-op threads, no
- * spinning). Each call copies the rows and latents into ONNX Runtime's input tensors and the outputs back: small next
- * to the decoder's work. Thread-safe; the parameters are a snapshot taken at construction.
+ * spinning). Each call copies the rows and latents into reused direct buffers that back the input tensors (pooled,
+ * one pair per concurrent caller, grown to the largest batch seen, off-heap until the JVM frees them), and the
+ * outputs back: small next to the decoder's work. Thread-safe; the parameters are a snapshot taken at construction.
  */
 public final class OnnxRuntimeScorer extends BatchScorer implements AutoCloseable {
   private final OnnxRuntimeEncoderEngine encoder;
@@ -27,6 +29,7 @@ public final class OnnxRuntimeScorer extends BatchScorer implements AutoCloseabl
   private final SessionOptions options;
   private final OrtSession session;
   private final Set<String> outputs;
+  private final ConcurrentLinkedQueue<FloatBuffer[]> idleInputs = new ConcurrentLinkedQueue<>();
 
   /**
    * @param net a network of one VariationalAutoencoder layer
@@ -60,16 +63,26 @@ public final class OnnxRuntimeScorer extends BatchScorer implements AutoCloseabl
 
   @Override
   protected Likelihood logLikelihood(float[] rows, int count, float[] z, int perRow) {
-    try (OnnxTensor x = OnnxTensor.createTensor(env, FloatBuffer.wrap(rows, 0, count * featureCount()),
+    int rowFloats = count * featureCount();
+    FloatBuffer[] inputs = idleInputs.poll();
+    if (inputs == null || inputs[0].capacity() < rowFloats || inputs[1].capacity() < z.length) {
+      inputs = new FloatBuffer[] {OnnxRuntimeEncoderEngine.direct(rowFloats),
+          OnnxRuntimeEncoderEngine.direct(z.length)};
+    }
+    inputs[0].put(0, rows, 0, rowFloats);
+    inputs[1].put(0, z, 0, z.length);
+    try (OnnxTensor x = OnnxTensor.createTensor(env, inputs[0].slice(0, rowFloats),
             new long[] {count, featureCount()});
-        OnnxTensor latents = OnnxTensor.createTensor(env, FloatBuffer.wrap(z),
+        OnnxTensor latents = OnnxTensor.createTensor(env, inputs[1].slice(0, z.length),
             new long[] {count, perRow, latentSize()});
         OrtSession.Result result = session.run(Map.of(EncoderOnnx.INPUT, x, LikelihoodOnnx.LATENTS, latents),
             outputs)) {
       return new Likelihood(floats(result, LikelihoodOnnx.LOG_PXZ, count * perRow),
-          withReconstruction() ? floats(result, LikelihoodOnnx.RECONSTRUCTION, count * featureCount()) : null);
+          withReconstruction() ? floats(result, LikelihoodOnnx.RECONSTRUCTION, rowFloats) : null);
     } catch (OrtException e) {
       throw new IllegalStateException("ONNX Runtime failed to score " + count + " rows: " + e.getMessage(), e);
+    } finally {
+      idleInputs.add(inputs);
     }
   }
 
