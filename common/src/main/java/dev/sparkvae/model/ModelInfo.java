@@ -19,16 +19,24 @@ import java.util.Map;
  * @param trainingExamples rows in the training set
  * @param anomalyQuantile the quantile of training reconstruction errors taken as the anomaly threshold
  * @param anomalyThreshold that quantile's value (nats): rows above it are anomalies; null when not computed
+ * @param scaling the preprocessing learned from the training rows (folded into the saved network); null for a
+ *     model written before it was recorded, which is {@link FeatureScaling#none()}
+ * @param onnx the ONNX graphs in the model directory for serving; null when there are none
  */
 public record ModelInfo(int formatVersion, FeatureSchema featureSchema, VaeSpec vae, JsonNode config,
     Map<String, String> versions, String modelSha256, String createdAt, int epochs, long trainingExamples,
-    Double anomalyQuantile, Double anomalyThreshold) {
+    Double anomalyQuantile, Double anomalyThreshold, FeatureScaling scaling, OnnxExports onnx) {
 
-  public static final int FORMAT_VERSION = 1;
+  public static final int FORMAT_VERSION = 2;
 
   /** A copy with the checksum of the written model.zip. */
   public ModelInfo withModelSha256(String sha256) {
     return new ModelInfo(formatVersion, featureSchema, vae, config, versions, sha256, createdAt, epochs,
-        trainingExamples, anomalyQuantile, anomalyThreshold);
+        trainingExamples, anomalyQuantile, anomalyThreshold, scaling, onnx);
+  }
+
+  /** The scaling the model was trained with ({@link FeatureScaling#none()} when none was recorded). */
+  public FeatureScaling scalingOrNone() {
+    return scaling == null ? FeatureScaling.none() : scaling;
   }
 }

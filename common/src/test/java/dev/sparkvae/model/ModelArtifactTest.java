@@ -22,7 +22,8 @@ class ModelArtifactTest {
   private ModelArtifact artifact(MultiLayerNetwork net) {
     ModelInfo info = new ModelInfo(ModelInfo.FORMAT_VERSION,
         new FeatureSchema("id", "label", "features", List.of(), TestNets.FEATURES), TestNets.SPEC,
-        JsonNodeFactory.instance.objectNode().put("k", 1), Map.of("spark-vae", "test"), null, "now", 2, 100, 0.99, 300.0);
+        JsonNodeFactory.instance.objectNode().put("k", 1), Map.of("spark-vae", "test"), null, "now", 2, 100, 0.99, 300.0,
+        null, null);
     return new ModelArtifact(info, net, List.of(new EpochMetrics(1, 300, 310, 1.5, 100)));
   }
 

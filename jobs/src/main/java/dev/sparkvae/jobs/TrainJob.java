@@ -251,7 +251,7 @@ public final class TrainJob {
       LOG.info("train: anomaly threshold {} nats (quantile {} of training reconstruction errors)",
           String.format("%.3f", threshold), train.anomalyQuantile());
       ModelInfo info = new ModelInfo(ModelInfo.FORMAT_VERSION, schema, spec, settingsJson(), versions(), null,
-          Instant.now().toString(), train.epochs(), trainExamples, train.anomalyQuantile(), threshold);
+          Instant.now().toString(), train.epochs(), trainExamples, train.anomalyQuantile(), threshold, null, null);
       String plotSource = options.test() != null ? options.test() : options.input();
       ModelArtifact.ExtraFiles plots = PlotJob.modelFiles(spark, recipe.plot(), net, metrics,
           testExamples > 0 ? testFrame : trainFrame, check, options.model(), plotSource);
