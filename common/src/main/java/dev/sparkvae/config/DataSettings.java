@@ -10,9 +10,19 @@ import java.util.List;
  * @param labelColumn an optional label column ("" for none)
  * @param featuresColumn an array column with all features; used when {@code featureColumns} is empty
  * @param featureColumns numeric columns that together form the feature vector, in this order
+ * @param scaling auto | none | standardize | min-max: how features are scaled before training
  */
 public record DataSettings(String format, String idColumn, String labelColumn, String featuresColumn,
-    List<String> featureColumns) {
+    List<String> featureColumns, String scaling) {
+  /** The values of {@code data.scaling}. */
+  public static final List<String> SCALINGS = List.of("auto", "none", "standardize", "min-max");
+
+  /** The layout alone, with the default scaling: how a model's recorded schema is read back. */
+  public DataSettings(String format, String idColumn, String labelColumn, String featuresColumn,
+      List<String> featureColumns) {
+    this(format, idColumn, labelColumn, featuresColumn, featureColumns, "auto");
+  }
+
 
   /** Reads {@code data.*}. */
   public static DataSettings from(Settings settings) {
@@ -27,7 +37,7 @@ public record DataSettings(String format, String idColumn, String labelColumn, S
           "Cannot set data.features-column to \"\" while data.feature-columns is empty: name the features");
     }
     return new DataSettings(settings.oneOf("data.format", "parquet", "csv"), id, settings.string("data.label-column"),
-        features, List.copyOf(columns));
+        features, List.copyOf(columns), settings.oneOf("data.scaling", SCALINGS.toArray(new String[0])));
   }
 
   /** True when the label column is set. */

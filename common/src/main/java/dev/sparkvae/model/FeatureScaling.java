@@ -39,8 +39,6 @@ public record FeatureScaling(String method, double[] shift, double[] scale) impl
   public static final String NONE = "none";
   public static final String STANDARDIZE = "standardize";
   public static final String MIN_MAX = "min-max";
-  /** The values of the {@code data.scaling} setting. */
-  public static final List<String> SETTINGS = List.of(AUTO, NONE, STANDARDIZE, MIN_MAX);
 
   public FeatureScaling {
     if (!List.of(NONE, STANDARDIZE, MIN_MAX).contains(method)) {

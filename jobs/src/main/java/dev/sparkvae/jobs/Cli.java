@@ -1,5 +1,6 @@
 package dev.sparkvae.jobs;
 
+import dev.sparkvae.jobs.spark.VaeTraining;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sparkvae.config.InvalidSettingException;
 import dev.sparkvae.config.PlotSettings;
@@ -222,7 +223,7 @@ public final class Cli implements Callable<Integer> {
         settingsOptions.overrides.add("train.epochs=" + epochs);
       }
       Settings settings = cli.settings(settingsOptions);
-      TrainJob.Recipe.from(settings);
+      VaeTraining.Recipe.from(settings);
       LOG.info("train settings: data={} vae={} train={}", settings.render("data"), settings.render("vae"),
           settings.render("train"));
       cli.runJob("train", settings, summaryOption, overwrite, (spark, summary) -> {
@@ -468,7 +469,7 @@ public final class Cli implements Callable<Integer> {
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() throws Exception {
-      return new String[] {"spark-vae " + TrainJob.versions().getOrDefault("spark-vae", "unknown")};
+      return new String[] {"spark-vae " + VaeTraining.versions().getOrDefault("spark-vae", "unknown")};
     }
   }
 }

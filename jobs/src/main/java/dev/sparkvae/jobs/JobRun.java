@@ -1,5 +1,6 @@
 package dev.sparkvae.jobs;
 
+import dev.sparkvae.jobs.spark.VaeTraining;
 import dev.sparkvae.config.Settings;
 import dev.sparkvae.io.AtomicDirectory;
 import dev.sparkvae.jobs.spark.ConsoleProgress;
@@ -78,7 +79,7 @@ final class JobRun {
         .environment("cluster_backend", settings.string("cluster.backend"))
         .environment("nd4j_backend", Backends.nd4jBackend())
         .environment("blas_vendor", Backends.blasVendor())
-        .versions(TrainJob.versions());
+        .versions(VaeTraining.versions());
     RunSummary done = error == null ? summary.succeeded() : summary.failed(error);
     LOG.info("run summary: {}", done.toJson());
     if (summaryFile == null) {

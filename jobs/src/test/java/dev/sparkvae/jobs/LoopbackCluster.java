@@ -1,5 +1,6 @@
 package dev.sparkvae.jobs;
 
+import dev.sparkvae.jobs.spark.VaeTraining;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
@@ -123,7 +124,7 @@ final class LoopbackCluster implements AutoCloseable {
   }
 
   static String version() throws IOException {
-    return TrainJob.versions().get("spark-vae");
+    return VaeTraining.versions().get("spark-vae");
   }
 
   static List<String> concat(List<String> a, List<String> b) {

@@ -3,6 +3,7 @@ package dev.sparkvae.jobs.api;
 import static org.apache.spark.ml.functions.array_to_vector;
 import static org.apache.spark.sql.functions.col;
 
+import dev.sparkvae.jobs.spark.FeatureFrames;
 import dev.sparkvae.jobs.spark.FeatureRows;
 import dev.sparkvae.jobs.spark.RowCounters;
 import dev.sparkvae.jobs.spark.RowScoring;
@@ -61,7 +62,6 @@ import org.apache.spark.sql.types.StructType;
  */
 public final class VaeTransformer extends Transformer {
   private static final long serialVersionUID = 1L;
-  private static final String TMP_ID = "__sparkvae_id";
   private static final String TMP_FEATURES = "__sparkvae_features";
   private static final ArrayType FLOAT_ARRAY = DataTypes.createArrayType(DataTypes.FloatType);
 
@@ -233,14 +233,16 @@ public final class VaeTransformer extends Transformer {
     List<String> names = Arrays.asList(schema.fieldNames());
     String id = getOrDefault(idCol);
     String features = getOrDefault(featuresCol);
-    if (!names.contains(id) || !(schema.apply(id).dataType() instanceof NumericType)) {
-      throw new IllegalArgumentException("Cannot transform: idCol " + id + " must be a numeric column; columns are "
-          + names);
+    if (!names.contains(id) || !FeatureFrames.ID_TYPES.contains(schema.apply(id).dataType())) {
+      throw new IllegalArgumentException("Cannot transform: idCol " + id + " must be an integer or string column; "
+          + "columns are " + schema.simpleString());
     }
-    if (!names.contains(features) || !(schema.apply(features).dataType() instanceof ArrayType array
-        && (array.elementType() instanceof NumericType || textFeatures(schema)))) {
-      throw new IllegalArgumentException("Cannot transform: featuresCol " + features
-          + " must be an array of numbers; columns are " + names);
+    if (!names.contains(features)) {
+      throw new IllegalArgumentException("Cannot transform: featuresCol " + features + " is not a column; columns "
+          + "are " + schema.simpleString());
+    }
+    if (!textFeatures(schema)) {
+      featuresColumn(schema);
     }
     StructType result = schema;
     for (String output : outputs()) {
@@ -251,6 +253,16 @@ public final class VaeTransformer extends Transformer {
           : RowScoring.field(output));
     }
     return result;
+  }
+
+  /** The features column as array&lt;float&gt;; IllegalArgumentException naming its type and the types accepted. */
+  private Column featuresColumn(StructType schema) {
+    String name = getOrDefault(featuresCol);
+    try {
+      return FeatureFrames.featuresOf(name, schema.apply(name).dataType(), "the dataset");
+    } catch (IOException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
   }
 
   /** Text fields of the model's named feature columns (CSV), parsed by the model rather than cast. */
@@ -312,16 +324,12 @@ public final class VaeTransformer extends Transformer {
             + "are " + names);
       }
     }
-    // The model reads the id as a long and the features as floats: cast into extra columns only when needed.
+    // The model reads the features as floats: converted into an extra column only when needed.
     Dataset<Row> prepared = dataset.toDF();
     String id = getOrDefault(idCol);
-    if (!prepared.schema().apply(id).dataType().equals(DataTypes.LongType)) {
-      prepared = prepared.withColumn(TMP_ID, col(id).cast(DataTypes.LongType));
-      id = TMP_ID;
-    }
     String features = getOrDefault(featuresCol);
     if (!textFeatures(prepared.schema()) && !prepared.schema().apply(features).dataType().sameType(FLOAT_ARRAY)) {
-      prepared = prepared.withColumn(TMP_FEATURES, col(features).cast(FLOAT_ARRAY));
+      prepared = prepared.withColumn(TMP_FEATURES, featuresColumn(prepared.schema()));
       features = TMP_FEATURES;
     }
     // Read only what is needed, so that the scan prunes the rest.

@@ -1,5 +1,6 @@
 package dev.sparkvae.jobs.spark;
 
+import static org.apache.spark.ml.functions.vector_to_array;
 import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.input_file_name;
@@ -11,19 +12,30 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.apache.spark.ml.linalg.VectorUDT;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.DataFrameReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StructType;
 
 /**
- * Reads a Parquet or CSV input into the normalised frame every job works on: {@code id} (long), {@code features}
- * (array&lt;float&gt;; from CSV columns, array&lt;string&gt; of the raw fields, parsed by {@link FeatureRows}),
- * {@code label} (int, when configured) and {@code source_file}, so a bad row can be traced to its file.
+ * Reads a Parquet or CSV input into the normalised frame every job works on: {@code id} (in its own type: an integer
+ * or a string), {@code features} (array&lt;float&gt;; from CSV columns, array&lt;string&gt; of the raw fields,
+ * parsed by {@link FeatureRows}), {@code label} (int, when configured) and {@code source_file}, so a bad row can be
+ * traced to its file.
  */
 public final class FeatureFrames {
+  /** The types an id column may have. */
+  public static final List<DataType> ID_TYPES = List.of(DataTypes.LongType, DataTypes.IntegerType,
+      DataTypes.ShortType, DataTypes.ByteType, DataTypes.StringType);
+  private static final String ID_TYPE_NAMES = "bigint, int, smallint, tinyint, string";
+  private static final ArrayType FLOAT_ARRAY = DataTypes.createArrayType(DataTypes.FloatType);
   public static final String ID = "id";
   public static final String FEATURES = "features";
   public static final String LABEL = "label";
@@ -65,18 +77,48 @@ public final class FeatureFrames {
     Dataset<Row> raw = "csv".equals(data.format())
         ? reader.option("header", "true").option("inferSchema", "true").csv(files)
         : reader.parquet(files);
+    return normalize(raw.withColumn(SOURCE_FILE, input_file_name()), data, path, keep, layoutSource);
+  }
+
+  /**
+   * The normalised frame of any dataset with the columns {@code data} names, followed by the {@code keep} columns.
+   * The id keeps its own type (one of {@link #ID_TYPES}); the features become array&lt;float&gt; from an array of any
+   * numeric type, a Spark ML vector (dense or sparse) or named numeric columns (text fields of CSV columns stay text,
+   * for {@link FeatureRows} to parse and name). {@code source_file} is the dataset's own column of that name when it
+   * has one, else empty.
+   *
+   * @param what the input, for messages (a path, or "the dataset")
+   * @param layoutSource who laid out the columns (e.g. "the model in DIR"), or null for the settings keys
+   * @throws IOException naming the input, the column, its type and the types accepted, for a missing column or one
+   *     of a type that cannot be read
+   */
+  public static Dataset<Row> normalize(Dataset<Row> raw, DataSettings data, String what, List<String> keep,
+      String layoutSource) throws IOException {
+    StructType schema = raw.schema();
     List<String> columns = Arrays.asList(raw.columns());
-    require(columns, data.idColumn(), origin("data.id-column", layoutSource), path);
+    require(columns, data.idColumn(), origin("data.id-column", layoutSource), what);
+    DataType idType = schema.apply(data.idColumn()).dataType();
+    if (!ID_TYPES.contains(idType)) {
+      throw new IOException(String.format("Cannot read input %s: its id column %s has type %s; an id must be one of "
+          + "%s", what, data.idColumn(), idType.simpleString(), ID_TYPE_NAMES));
+    }
     List<Column> selected = new ArrayList<>();
-    selected.add(col(data.idColumn()).cast(DataTypes.LongType).as(ID));
+    selected.add(col(data.idColumn()).as(ID));
     if (data.featureColumns().isEmpty()) {
-      require(columns, data.featuresColumn(), origin("data.features-column", layoutSource), path);
-      selected.add(col(data.featuresColumn()).cast("array<float>").as(FEATURES));
+      require(columns, data.featuresColumn(), origin("data.features-column", layoutSource), what);
+      selected.add(featuresOf(data.featuresColumn(), schema.apply(data.featuresColumn()).dataType(), what)
+          .as(FEATURES));
     } else {
       Column[] parts = new Column[data.featureColumns().size()];
       for (int i = 0; i < parts.length; i++) {
         String name = data.featureColumns().get(i);
-        require(columns, name, origin("data.feature-columns", layoutSource), path);
+        require(columns, name, origin("data.feature-columns", layoutSource), what);
+        DataType type = schema.apply(name).dataType();
+        boolean text = type.equals(DataTypes.StringType) && "csv".equals(data.format());
+        if (!(type instanceof NumericType) && !text) {
+          throw new IOException(String.format("Cannot read input %s: its feature column %s has type %s; a feature "
+              + "column must be numeric", what, name, type.simpleString()));
+        }
         // CSV fields stay text, parsed by FeatureRows, so a field that is not a number is named with its value.
         parts[i] = col(name).cast("csv".equals(data.format()) ? DataTypes.StringType : DataTypes.FloatType);
       }
@@ -87,15 +129,38 @@ public final class FeatureFrames {
           ? col(data.labelColumn()).cast(DataTypes.IntegerType).as(LABEL)
           : lit(null).cast(DataTypes.IntegerType).as(LABEL));
     }
-    selected.add(input_file_name().as(SOURCE_FILE));
+    selected.add(columns.contains(SOURCE_FILE) ? col(SOURCE_FILE) : lit("").as(SOURCE_FILE));
     for (String name : keep) {
-      require(columns, name, "set by --keep", path);
+      require(columns, name, "set by --keep", what);
       if (List.of(ID, FEATURES, SOURCE_FILE).contains(name) || data.hasLabel() && LABEL.equals(name)) {
-        throw new IOException("Cannot keep column " + name + " of " + path + ": the output has its own " + name);
+        throw new IOException("Cannot keep column " + name + " of " + what + ": the output has its own " + name);
       }
       selected.add(col(name));
     }
     return raw.select(selected.toArray(new Column[0]));
+  }
+
+  /**
+   * The features of column {@code name} of type {@code type} as array&lt;float&gt;.
+   *
+   * @throws IOException naming the column, its type and the types accepted
+   */
+  public static Column featuresOf(String name, DataType type, String what) throws IOException {
+    if (type instanceof ArrayType array && array.elementType() instanceof NumericType) {
+      return type.sameType(FLOAT_ARRAY) ? col(name) : col(name).cast(FLOAT_ARRAY);
+    }
+    if (type instanceof VectorUDT) {
+      return vector_to_array(col(name), "float32");
+    }
+    throw new IOException(String.format("Cannot read input %s: its features column %s has type %s; the features "
+        + "must be an array of numbers, a Spark ML vector, or numeric columns named by data.feature-columns", what,
+        name, type.simpleString()));
+  }
+
+  /** The id as the key that seeds and splits hash: an integer id as a long (its value), a text id as it is. */
+  public static Column idKey(Dataset<Row> frame) {
+    return frame.schema().apply(ID).dataType().equals(DataTypes.StringType) ? col(ID)
+        : col(ID).cast(DataTypes.LongType);
   }
 
   /**

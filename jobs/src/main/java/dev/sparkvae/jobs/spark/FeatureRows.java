@@ -8,11 +8,14 @@ import java.util.List;
 import org.apache.spark.rdd.InputFileBlockHolder;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
+import org.apache.spark.sql.catalyst.expressions.XXH64;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.unsafe.Platform;
+import org.apache.spark.unsafe.types.UTF8String;
 
 /**
  * Reads the id and the features of Spark internal rows and checks them: the id and features are not null, there
@@ -27,8 +30,11 @@ import org.apache.spark.unsafe.Platform;
  */
 public final class FeatureRows implements Serializable {
   private static final long serialVersionUID = 1L;
+  /** Spark's seed of {@code xxhash64}. */
+  private static final long STRING_ID_SEED = 42;
 
   private final int idIndex;
+  private final IdKind idKind;
   private final int featuresIndex;
   private final String featuresName;
   private final List<String> fieldNames;
@@ -36,30 +42,19 @@ public final class FeatureRows implements Serializable {
   private final FeatureValidator validator;
   private final int fileIndex;
 
-  /**
-   * Features in an array&lt;float&gt; column.
-   *
-   * @param idIndex the field of the id (long)
-   * @param featuresIndex the field of the features (array&lt;float&gt;)
-   * @param featuresName the features column as the user knows it, for messages
-   */
-  public FeatureRows(int idIndex, int featuresIndex, String featuresName, int featureCount,
-      FeatureValidator validator) {
-    this(idIndex, featuresIndex, featuresName, List.of(), featureCount, validator);
+  /** How an id field is read: its Spark type, one of {@link FeatureFrames#ID_TYPES}. */
+  private enum IdKind {
+    LONG, INT, SHORT, BYTE, STRING;
+
+    static IdKind of(DataType type) {
+      return IdKind.values()[FeatureFrames.ID_TYPES.indexOf(type)];
+    }
   }
 
-  /**
-   * Features as raw text fields of the columns {@code fieldNames} (CSV) gathered in an array&lt;string&gt;, or, when
-   * {@code fieldNames} is empty, as an array&lt;float&gt; column called {@code featuresName}.
-   */
-  public FeatureRows(int idIndex, int featuresIndex, String featuresName, List<String> fieldNames, int featureCount,
-      FeatureValidator validator) {
-    this(idIndex, featuresIndex, featuresName, fieldNames, featureCount, validator, -1);
-  }
-
-  private FeatureRows(int idIndex, int featuresIndex, String featuresName, List<String> fieldNames, int featureCount,
-      FeatureValidator validator, int fileIndex) {
+  private FeatureRows(int idIndex, IdKind idKind, int featuresIndex, String featuresName, List<String> fieldNames,
+      int featureCount, FeatureValidator validator, int fileIndex) {
     this.idIndex = idIndex;
+    this.idKind = idKind;
     this.featuresIndex = featuresIndex;
     this.featuresName = featuresName;
     this.fieldNames = List.copyOf(fieldNames);
@@ -73,21 +68,29 @@ public final class FeatureRows implements Serializable {
    * gives) are the fields {@code idIndex}, {@code featuresIndex} and {@code fileIndex}.
    */
   public FeatureRows at(int idIndex, int featuresIndex, int fileIndex) {
-    return new FeatureRows(idIndex, featuresIndex, featuresName, fieldNames, featureCount, validator, fileIndex);
+    return new FeatureRows(idIndex, idKind, featuresIndex, featuresName, fieldNames, featureCount, validator,
+        fileIndex);
   }
 
   /**
-   * The reader of rows of {@code schema} for a model: text fields named by the model's feature columns when the
-   * features column is an array&lt;string&gt; (CSV), else an array&lt;float&gt;.
+   * The reader of rows of {@code schema} for a model: the id of any of {@link FeatureFrames#ID_TYPES}; text fields
+   * named by the model's feature columns when the features column is an array&lt;string&gt; (CSV), else an
+   * array&lt;float&gt;.
    *
    * @param featuresName the features column as the user knows it, for messages
+   * @throws IllegalArgumentException when the id column has another type
    */
   public static FeatureRows of(StructType schema, String idColumn, String featuresColumn, String featuresName,
       FeatureSchema model, String distribution) {
+    DataType idType = schema.apply(idColumn).dataType();
+    if (!FeatureFrames.ID_TYPES.contains(idType)) {
+      throw new IllegalArgumentException("Cannot read ids of type " + idType.simpleString() + " from column "
+          + idColumn + ": an id must be an integer or a string");
+    }
     boolean text = isText(schema, featuresColumn) && !model.featureColumns().isEmpty();
-    return new FeatureRows(schema.fieldIndex(idColumn), schema.fieldIndex(featuresColumn), featuresName,
-        text ? model.featureColumns() : List.of(), model.featureCount(),
-        new FeatureValidator(model.featureCount(), distribution));
+    return new FeatureRows(schema.fieldIndex(idColumn), IdKind.of(idType), schema.fieldIndex(featuresColumn),
+        featuresName, text ? model.featureColumns() : List.of(), model.featureCount(),
+        new FeatureValidator(model.featureCount(), distribution), -1);
   }
 
   /** Whether the features are read from text fields (and need no cast to floats). */
@@ -100,9 +103,26 @@ public final class FeatureRows implements Serializable {
     return featureCount;
   }
 
-  /** The id of a row whose {@link #read} succeeded. */
+  /**
+   * The key of the id of a row whose {@link #read} succeeded, which seeds its sampling noise: an integer id's value,
+   * a string id's 64-bit xxHash of its UTF-8 bytes (stable across JVMs and runs).
+   */
   public long id(InternalRow row) {
-    return row.getLong(idIndex);
+    return switch (idKind) {
+      case LONG -> row.getLong(idIndex);
+      case INT -> row.getInt(idIndex);
+      case SHORT -> row.getShort(idIndex);
+      case BYTE -> row.getByte(idIndex);
+      case STRING -> {
+        UTF8String text = row.getUTF8String(idIndex);
+        yield XXH64.hashUnsafeBytes(text.getBaseObject(), text.getBaseOffset(), text.numBytes(), STRING_ID_SEED);
+      }
+    };
+  }
+
+  /** The id of a row as it reads in messages. */
+  private Object idText(InternalRow row) {
+    return idKind == IdKind.STRING ? "\"" + row.getUTF8String(idIndex) + "\"" : id(row);
   }
 
   /**
@@ -136,7 +156,8 @@ public final class FeatureRows implements Serializable {
       }
       String text = fields.getUTF8String(i).toString();
       try {
-        buffer[offset + i] = Float.parseFloat(text);
+        // Through double, as Spark casts a CSV number: the same float as the column read as a number.
+        buffer[offset + i] = (float) Double.parseDouble(text);
       } catch (NumberFormatException e) {
         return bad(row, fieldNames.get(i), "value '" + text + "' is not a number");
       }
@@ -147,7 +168,7 @@ public final class FeatureRows implements Serializable {
   }
 
   private BadRowException bad(InternalRow row, String column, String problem) {
-    return new BadRowException(file(row), row.getLong(idIndex), column, problem);
+    return new BadRowException(file(row), idText(row), column, problem);
   }
 
   /** Copies the features into {@code buffer} at {@code offset}; the problem (count, null element) or null. */

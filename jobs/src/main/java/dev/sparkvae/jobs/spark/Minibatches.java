@@ -2,6 +2,8 @@ package dev.sparkvae.jobs.spark;
 
 import dev.sparkvae.data.BadRowException;
 import dev.sparkvae.data.FeatureBatcher;
+import dev.sparkvae.data.FeatureStatistics;
+import dev.sparkvae.model.FeatureScaling;
 import dev.sparkvae.model.NoiseSeeds;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -40,7 +42,22 @@ public final class Minibatches {
 
   /** Minibatches of at most {@code batchSize} feature vectors, in order. */
   public static JavaRDD<DataSet> batches(JavaRDD<float[]> rows, int featureCount, int batchSize) {
-    return rows.mapPartitions(it -> new BatchIterator(it, featureCount, batchSize));
+    return rows.mapPartitions(it -> new BatchIterator(it, featureCount, batchSize, FeatureScaling.none()));
+  }
+
+  /**
+   * The statistics of every feature over {@code rows}: one summary per partition, merged on the driver in
+   * partition order, so the same rows give the same values to the last bit whatever order the tasks finish in.
+   */
+  public static FeatureStatistics statistics(JavaRDD<float[]> rows, int featureCount) {
+    List<FeatureStatistics> parts = rows.mapPartitions(it -> {
+      FeatureStatistics part = new FeatureStatistics(featureCount);
+      it.forEachRemaining(part::add);
+      return List.of(part).iterator();
+    }).collect();
+    FeatureStatistics all = new FeatureStatistics(featureCount);
+    parts.forEach(all::merge);
+    return all;
   }
 
   /**
@@ -91,14 +108,16 @@ public final class Minibatches {
   /**
    * Minibatches of rows shuffled within each partition by a generator seeded from {@code seed} and the partition:
    * a new composition of minibatches for every seed (every epoch), the same for the same seed. The partition's
-   * rows should be cached: shuffling holds references to all of them.
+   * rows should be cached: shuffling holds references to all of them. Each minibatch is scaled by {@code scaling}
+   * as it is packed.
    */
-  public static JavaRDD<DataSet> shuffled(JavaRDD<float[]> rows, int featureCount, int batchSize, long seed) {
+  public static JavaRDD<DataSet> shuffled(JavaRDD<float[]> rows, int featureCount, int batchSize, long seed,
+      FeatureScaling scaling) {
     return rows.mapPartitionsWithIndex((partition, it) -> {
       List<float[]> all = new ArrayList<>();
       it.forEachRemaining(all::add);
       Collections.shuffle(all, new Random(NoiseSeeds.of(seed, partition, 0)));
-      return new BatchIterator(all.iterator(), featureCount, batchSize);
+      return new BatchIterator(all.iterator(), featureCount, batchSize, scaling);
     }, true);
   }
 
@@ -185,10 +204,12 @@ public final class Minibatches {
   private static final class BatchIterator implements Iterator<DataSet> {
     private final Iterator<float[]> rows;
     private final FeatureBatcher batcher;
+    private final FeatureScaling scaling;
 
-    BatchIterator(Iterator<float[]> rows, int featureCount, int batchSize) {
+    BatchIterator(Iterator<float[]> rows, int featureCount, int batchSize, FeatureScaling scaling) {
       this.rows = rows;
       this.batcher = new FeatureBatcher(batchSize, featureCount);
+      this.scaling = scaling;
     }
 
     @Override
@@ -209,6 +230,7 @@ public final class Minibatches {
       // dl4j-spark re-batches DataSets (merge and split) and fails on null labels; a one-column placeholder costs
       // one float per row and is never read.
       int rows = batcher.size();
+      scaling.apply(batcher.buffer(), rows);
       return new Batch(batcher.take(), Nd4j.zeros(DataType.FLOAT, rows, 1));
     }
   }

@@ -36,7 +36,7 @@ public final class PlotSamples {
       columns.add(col(FeatureFrames.LABEL));
     }
     InternalRow[] sample = frame.select(columns.toArray(new Column[0]))
-        .orderBy(xxhash64(col(FeatureFrames.ID), lit(seed)), col(FeatureFrames.ID))
+        .orderBy(xxhash64(FeatureFrames.idKey(frame), lit(seed)), col(FeatureFrames.ID))
         .limit(rows)
         .queryExecution().executedPlan().executeCollect();
     FeatureRows sampled = check.at(0, 1, 2);
