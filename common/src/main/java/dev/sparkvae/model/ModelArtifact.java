@@ -88,7 +88,44 @@ public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<Epoc
   }
 
   /** The files of a model directory, read once and verified, without restoring the network. */
-  public record Verified(ModelInfo info, List<EpochMetrics> metrics, byte[] modelZip) {}
+  public record Verified(ModelInfo info, List<EpochMetrics> metrics, byte[] modelZip) {
+    /**
+     * Writes these files to {@code dir} as a model directory, model.zip byte for byte (so its checksum, which seeds
+     * the scoring noise, stays the same).
+     *
+     * @throws IOException when {@code dir} exists and {@code overwrite} is false, or on a write failure
+     */
+    public void save(String dir, Configuration hadoopConf, boolean overwrite) throws IOException {
+      AtomicDirectory.checkWritable(dir, overwrite, hadoopConf);
+      Path staging = new Path(AtomicDirectory.staging(dir));
+      FileSystem fs = staging.getFileSystem(hadoopConf);
+      try {
+        try (OutputStream out = fs.create(new Path(staging, MODEL_ZIP), false)) {
+          out.write(modelZip);
+        }
+        writeJson(fs, new Path(staging, MODEL_JSON), info);
+        writeJson(fs, new Path(staging, METRICS_JSON), metrics);
+        fs.create(new Path(staging, SUCCESS), false).close();
+        AtomicDirectory.commit(staging.toString(), dir, hadoopConf);
+      } finally {
+        AtomicDirectory.discard(staging.toString(), hadoopConf);
+      }
+    }
+
+    /**
+     * The files of a network not yet written: model.zip serialized once (with its updater state), its checksum in
+     * {@code info}.
+     */
+    public static Verified of(ModelInfo info, MultiLayerNetwork network, List<EpochMetrics> metrics)
+        throws IOException {
+      java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+      ModelSerializer.writeModel(network, bytes, true);
+      byte[] zip = bytes.toByteArray();
+      MessageDigest digest = sha256Digest();
+      return new Verified(info.withModelSha256(HexFormat.of().formatHex(digest.digest(zip))), List.copyOf(metrics),
+          zip);
+    }
+  }
 
   /**
    * Reads model.json, metrics.json and the bytes of model.zip, and checks the zip against its recorded sha256.

@@ -9,7 +9,6 @@ import dev.sparkvae.io.AtomicDirectory;
 import dev.sparkvae.jobs.spark.FeatureFrames;
 import dev.sparkvae.jobs.spark.RowCounters;
 import dev.sparkvae.jobs.spark.RowScoring;
-import dev.sparkvae.jobs.spark.ScoringInput;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * {@code keep}.
  *
  * <p>The lean path: no decoder, no sampling, both latent heads in one GEMM. A thin wrapper over
- * {@link dev.sparkvae.jobs.api.VaeTransformer}: the input is checked against the model's feature schema before
+ * {@link dev.sparkvae.ml.VaeModel}: the input is checked against the model's feature schema before
  * any work, partitions stream through fixed-size batches, the output is committed atomically and never over an
  * existing path unless {@code overwrite} is set.
  */
@@ -86,15 +85,15 @@ public final class EncodeJob {
         col(RowScoring.Z_LOG_VAR)));
     options.keep().forEach(name -> columns.add(col(name)));
     spark.sparkContext().setJobDescription("encode: " + options.input() + " to " + options.output());
-    RowCounts counts = input.writeParquet(spark, input.transformer()
+    RowCounts counts = input.writeParquet(spark, input.model()
         .setOutputCols(RowScoring.Z_MEAN, RowScoring.Z_LOG_VAR)
         .setBatchSize(options.batchSize())
         .setEngine(options.engine(), options.threads())
         .setVectorOutput(options.vectorOutput())
         .setSkipBadRows(options.checks().onBadRows() != BadRowPolicy.FAIL)
-        .transformKeeping(input.frame(), counters, kept.toArray(new String[0]))
+        .transformKeeping(input.frame(), counters.readAccumulator(), counters.badAccumulator(), kept.toArray(new String[0]))
         .select(columns.toArray(new Column[0])), counters, options.output());
-    int latentSize = input.transformer().info().vae().latentSize();
+    int latentSize = input.info().vae().latentSize();
     LOG.info("encode: wrote {} rows of latent size {} to {} ({})", counts.written(), latentSize, options.output(),
         counts);
     return new Result(options.output(), counts, latentSize, input.files().corrupt());

@@ -15,7 +15,6 @@ import dev.sparkvae.io.AtomicDirectory;
 import dev.sparkvae.io.AtomicFile;
 import dev.sparkvae.jobs.spark.RowCounters;
 import dev.sparkvae.jobs.spark.RowScoring;
-import dev.sparkvae.jobs.spark.ScoringInput;
 import dev.sparkvae.model.Json;
 import dev.sparkvae.model.engine.EncoderEngines;
 import java.io.IOException;
@@ -76,13 +75,13 @@ public final class EvaluateJob {
     List<Column> summaries = List.of(count(lit(1)), avg(col(RowScoring.NEGATIVE_ELBO)), avg(error),
         percentile_approx(error, lit(0.5), lit(10000)), percentile_approx(error, lit(0.99), lit(10000)), max(error),
         avg(logProb), min(logProb));
-    Row row = input.transformer()
+    Row row = input.model()
         .setOutputCols(RowScoring.RECONSTRUCTION_ERROR, RowScoring.LOG_PROB, RowScoring.NEGATIVE_ELBO)
         .setSamples(options.samples())
         .setBatchSize(options.batchSize())
         .setEngine(options.engine(), options.threads())
         .setSkipBadRows(options.checks().onBadRows() == BadRowPolicy.SKIP)
-        .transformKeeping(input.frame(), counters)
+        .transformKeeping(input.frame(), counters.readAccumulator(), counters.badAccumulator())
         .agg(summaries.get(0), summaries.subList(1, summaries.size()).toArray(new Column[0]))
         .first();
     ObjectNode summary = Json.MAPPER.createObjectNode();

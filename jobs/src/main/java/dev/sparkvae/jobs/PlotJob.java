@@ -7,7 +7,6 @@ import dev.sparkvae.jobs.spark.FeatureFrames;
 import dev.sparkvae.jobs.spark.FeatureRows;
 import dev.sparkvae.jobs.spark.InputFiles;
 import dev.sparkvae.jobs.spark.PlotSamples;
-import dev.sparkvae.jobs.spark.ScoringInput;
 import dev.sparkvae.model.EpochMetrics;
 import dev.sparkvae.model.ModelArtifact;
 import dev.sparkvae.model.VaeModel;

@@ -6,11 +6,10 @@ import dev.sparkvae.data.BadRowPolicy;
 import dev.sparkvae.data.InputChecks;
 import dev.sparkvae.data.RowCounts;
 import dev.sparkvae.io.AtomicDirectory;
-import dev.sparkvae.jobs.api.VaeTransformer;
+import dev.sparkvae.ml.VaeModel;
 import dev.sparkvae.jobs.spark.FeatureFrames;
 import dev.sparkvae.jobs.spark.RowCounters;
 import dev.sparkvae.jobs.spark.RowScoring;
-import dev.sparkvae.jobs.spark.ScoringInput;
 import dev.sparkvae.model.engine.EncoderEngines;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -79,7 +78,7 @@ public final class ReconstructJob {
     ScoringInput input = ScoringInput.open(spark, options.model(), options.input(), options.format(), options.keep(),
         options.checks());
     RowCounters counters = RowCounters.register(spark.sparkContext(), "reconstruct");
-    VaeTransformer transformer = input.transformer();
+    VaeModel transformer = input.model();
     if (options.threshold() != null) {
       transformer.setAnomalyThreshold(options.threshold());
     }
@@ -100,9 +99,9 @@ public final class ReconstructJob {
         .setBatchSize(options.batchSize())
         .setEngine(options.engine(), options.threads())
         .setSkipBadRows(options.checks().onBadRows() != BadRowPolicy.FAIL)
-        .transformKeeping(input.frame(), counters, kept.toArray(new String[0]))
+        .transformKeeping(input.frame(), counters.readAccumulator(), counters.badAccumulator(), kept.toArray(new String[0]))
         .select(columns.toArray(new Column[0])), counters, options.output());
-    double threshold = transformer.threshold();
+    double threshold = transformer.getAnomalyThreshold();
     LOG.info("reconstruct: wrote {} rows to {} (anomaly threshold {}; {})", counts.written(), options.output(),
         threshold, counts);
     return new Result(options.output(), counts, threshold, input.files().corrupt());

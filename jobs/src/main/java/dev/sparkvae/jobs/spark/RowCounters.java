@@ -22,7 +22,12 @@ public final class RowCounters implements Serializable {
 
   /** New counters registered with {@code sc}, named after {@code what} in the Spark UI. */
   public static RowCounters register(SparkContext sc, String what) {
-    return new RowCounters(sc.longAccumulator(what + ": rows read"), sc.longAccumulator(what + ": bad rows"));
+    return of(sc.longAccumulator(what + ": rows read"), sc.longAccumulator(what + ": bad rows"));
+  }
+
+  /** Counters over accumulators registered by the caller. */
+  public static RowCounters of(LongAccumulator read, LongAccumulator bad) {
+    return new RowCounters(read, bad);
   }
 
   void addRead(long rows) {
@@ -31,6 +36,16 @@ public final class RowCounters implements Serializable {
 
   void addBad(long rows) {
     bad.add(rows);
+  }
+
+  /** The accumulator of the rows read. */
+  public LongAccumulator readAccumulator() {
+    return read;
+  }
+
+  /** The accumulator of the bad rows left out. */
+  public LongAccumulator badAccumulator() {
+    return bad;
   }
 
   public long read() {

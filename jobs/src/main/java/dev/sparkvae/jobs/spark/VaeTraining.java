@@ -72,15 +72,17 @@ public final class VaeTraining {
 
   /** The typed settings of a training run; {@link #from} validates them all. */
   public record Recipe(DataSettings data, VaeSpec vae, TrainSettings train, PlotSettings plot) {
-    /** @throws InvalidSettingException for an invalid setting or a scaling that the distribution cannot take */
+    /** @throws InvalidSettingException for an invalid setting */
     public static Recipe from(Settings settings) {
-      Recipe recipe = new Recipe(DataSettings.from(settings), VaeSpec.from(settings), TrainSettings.from(settings),
+      return new Recipe(DataSettings.from(settings), VaeSpec.from(settings), TrainSettings.from(settings),
           PlotSettings.from(settings));
-      recipe.scalingMethod();
-      return recipe;
     }
 
-    /** The scaling method {@code data.scaling} means for this p(x|z). */
+    /**
+     * The scaling method {@code data.scaling} means for this p(x|z).
+     *
+     * @throws InvalidSettingException for a scaling that the distribution cannot take
+     */
     public String scalingMethod() {
       try {
         return FeatureScaling.resolve(data.scaling(), vae.distribution());
@@ -124,12 +126,13 @@ public final class VaeTraining {
 
   /**
    * @param checkpoints where checkpoints go, or null for none
-   * @throws InvalidSettingException when a setting is invalid
+   * @throws InvalidSettingException when a setting is invalid, alone or with another
    */
   public VaeTraining(SparkSession spark, Settings settings, Checkpoints checkpoints) {
     this.spark = spark;
     this.settings = settings;
     this.recipe = Recipe.from(settings);
+    recipe.scalingMethod();
     this.checkpoints = checkpoints;
   }
 

@@ -1,4 +1,4 @@
-package dev.sparkvae.jobs.spark;
+package dev.sparkvae.jobs;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
@@ -12,7 +12,16 @@ import dev.sparkvae.data.FeatureSchema;
 import dev.sparkvae.data.InputChecks;
 import dev.sparkvae.data.RowCounts;
 import dev.sparkvae.io.AtomicDirectory;
-import dev.sparkvae.jobs.api.VaeTransformer;
+import dev.sparkvae.jobs.spark.BadRows;
+import dev.sparkvae.jobs.spark.FeatureFrames;
+import dev.sparkvae.jobs.spark.FeatureRows;
+import dev.sparkvae.jobs.spark.InputFiles;
+import dev.sparkvae.jobs.spark.RowCounters;
+import dev.sparkvae.jobs.spark.RowScoring;
+import dev.sparkvae.ml.VaeModel;
+import dev.sparkvae.model.Json;
+import dev.sparkvae.model.ModelInfo;
+import java.io.UncheckedIOException;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -37,16 +46,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What every job that runs a trained model starts with: the model as a {@link VaeTransformer} and the input read
+ * What every job that runs a trained model starts with: the model as a {@link VaeModel} and the input read
  * with the model's recorded feature layout, checked against it before any work (clear error: expected vs found),
  * and how it ends: the output committed atomically, bad rows counted and, when asked, quarantined.
  *
- * @param transformer the model, its id and features columns set to the normalised frame's
+ * @param model the model, its id and features columns set to the normalised frame's
+ * @param info what the model records about itself
  * @param frame the normalised input (id, features, source_file) followed by the kept columns
  * @param files the input's data files (corrupt ones left out when asked)
  * @param checks what to do with bad rows, corrupt files and duplicate ids
  */
-public record ScoringInput(VaeTransformer transformer, Dataset<Row> frame, InputFiles files, InputChecks checks) {
+public record ScoringInput(VaeModel model, ModelInfo info, Dataset<Row> frame, InputFiles files,
+    InputChecks checks) {
   private static final Logger LOG = LoggerFactory.getLogger(ScoringInput.class);
 
   /**
@@ -57,12 +68,18 @@ public record ScoringInput(VaeTransformer transformer, Dataset<Row> frame, Input
    */
   public static ScoringInput open(SparkSession spark, String model, String input, String format, List<String> keep,
       InputChecks checks) throws IOException {
-    VaeTransformer transformer = VaeTransformer.load(spark, model);
+    VaeModel vae;
+    try {
+      vae = VaeModel.read().session(spark).load(model);
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    }
+    ModelInfo info = Json.MAPPER.readValue(vae.modelJson(), ModelInfo.class);
     InputFiles files = InputFiles.check(spark, input, !"csv".equals(format), checks.ignoreCorruptFiles());
     files.corrupt().forEach((file, reason) -> LOG.warn("Skipping corrupt input file {}: {}", file, reason));
-    Dataset<Row> frame = checkedFrame(spark, transformer.info().featureSchema(), false, model, files, format, keep);
-    transformer.setIdCol(FeatureFrames.ID).setFeaturesCol(FeatureFrames.FEATURES);
-    return new ScoringInput(transformer, frame, files, checks);
+    Dataset<Row> frame = checkedFrame(spark, info.featureSchema(), false, model, files, format, keep);
+    vae.setIdCol(FeatureFrames.ID).setFeaturesCol(FeatureFrames.FEATURES);
+    return new ScoringInput(vae, info, frame, files, checks);
   }
 
   /**
@@ -133,6 +150,6 @@ public record ScoringInput(VaeTransformer transformer, Dataset<Row> frame, Input
   /** The reader and checks of the input's rows, as the model reads them. */
   private FeatureRows check() {
     return FeatureRows.of(frame.schema(), FeatureFrames.ID, FeatureFrames.FEATURES, FeatureFrames.FEATURES,
-        transformer.info().featureSchema(), transformer.info().vae().distribution());
+        info.featureSchema(), info.vae().distribution());
   }
 }
