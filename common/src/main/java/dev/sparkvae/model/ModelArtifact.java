@@ -2,6 +2,7 @@ package dev.sparkvae.model;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.sparkvae.io.AtomicDirectory;
+import dev.sparkvae.model.engine.ServingOnnx;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -17,17 +18,22 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A model directory: {@code model.zip} (DL4J ModelSerializer, with updater state), {@code model.json}
- * ({@link ModelInfo}, including the sha256 of model.zip) and {@code metrics.json} (one {@link EpochMetrics} per
- * epoch). Paths go through Hadoop's FileSystem, so {@code hdfs://} and {@code s3a://} work as local paths do.
+ * ({@link ModelInfo}, including the sha256 of model.zip), {@code metrics.json} (one {@link EpochMetrics} per
+ * epoch) and the served graphs {@code encoder.onnx} and {@code decoder.onnx} ({@link ServingOnnx}, recorded in
+ * {@link ModelInfo#onnx()}; absent, and onnx null, for a network they cannot express, with a warning). Paths go
+ * through Hadoop's FileSystem, so {@code hdfs://} and {@code s3a://} work as local paths do.
  *
  * <p>Writing is atomic: the files go to a hidden sibling directory that is renamed into place when complete, with
  * any {@link ExtraFiles} a caller adds (train adds {@code plots/}) and an empty {@code _SUCCESS} last. An existing directory is replaced only when
  * {@code overwrite} is set. Loading verifies the checksum.
  */
 public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<EpochMetrics> metrics) {
+  private static final Logger LOG = LoggerFactory.getLogger(ModelArtifact.class);
   public static final String MODEL_ZIP = "model.zip";
   public static final String MODEL_JSON = "model.json";
   public static final String METRICS_JSON = "metrics.json";
@@ -35,9 +41,10 @@ public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<Epoc
   public static final String SUCCESS = "_SUCCESS";
 
   /**
-   * Writes this artifact to {@code dir}; {@link ModelInfo#modelSha256()} is filled in from the written zip.
+   * Writes this artifact to {@code dir}; {@link ModelInfo#modelSha256()} is filled in from the written zip and
+   * {@link ModelInfo#onnx()} from the graphs written (null when the network cannot be exported).
    *
-   * @return the artifact as written (with the checksum)
+   * @return the artifact as written (with the checksum and the ONNX record)
    * @throws IOException when {@code dir} exists and {@code overwrite} is false, or on a write failure
    */
   public ModelArtifact save(String dir, Configuration hadoopConf, boolean overwrite) throws IOException {
@@ -63,7 +70,7 @@ public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<Epoc
         ModelSerializer.writeModel(network, out, true);
       }
       sha256 = HexFormat.of().formatHex(digest.digest());
-      ModelInfo written = info.withModelSha256(sha256);
+      ModelInfo written = info.withModelSha256(sha256).withOnnx(writeOnnx(fs, staging));
       writeJson(fs, new Path(staging, MODEL_JSON), written);
       writeJson(fs, new Path(staging, METRICS_JSON), metrics);
       extra.write(fs, staging);
@@ -169,6 +176,24 @@ public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<Epoc
           dir, actual, info.modelSha256()));
     }
     return new Verified(info, metrics, bytes);
+  }
+
+  /** Writes the served graphs of {@link #network} into {@code staging}; null, with a warning, when it cannot. */
+  private OnnxExports writeOnnx(FileSystem fs, Path staging) throws IOException {
+    List<ServingOnnx.Export> graphs;
+    try {
+      graphs = List.of(ServingOnnx.encoder(network), ServingOnnx.decoder(network));
+    } catch (IllegalArgumentException e) {
+      LOG.warn("Saving the model without {} and {}: {}", ServingOnnx.ENCODER_FILE, ServingOnnx.DECODER_FILE,
+          e.getMessage());
+      return null;
+    }
+    for (ServingOnnx.Export graph : graphs) {
+      try (OutputStream out = fs.create(new Path(staging, graph.graph().file()), false)) {
+        out.write(graph.bytes());
+      }
+    }
+    return new OnnxExports(graphs.get(0).graph(), graphs.get(1).graph());
   }
 
   private static void writeJson(FileSystem fs, Path file, Object value) throws IOException {

@@ -35,6 +35,12 @@ public record ModelInfo(int formatVersion, FeatureSchema featureSchema, VaeSpec 
         trainingExamples, anomalyQuantile, anomalyThreshold, scaling, onnx);
   }
 
+  /** A copy recording the ONNX graphs written beside model.zip ({@code null}: none). */
+  public ModelInfo withOnnx(OnnxExports exports) {
+    return new ModelInfo(formatVersion, featureSchema, vae, config, versions, modelSha256, createdAt, epochs,
+        trainingExamples, anomalyQuantile, anomalyThreshold, scaling, exports);
+  }
+
   /** The scaling the model was trained with ({@link FeatureScaling#none()} when none was recorded). */
   public FeatureScaling scalingOrNone() {
     return scaling == null ? FeatureScaling.none() : scaling;

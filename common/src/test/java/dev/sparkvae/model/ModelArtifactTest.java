@@ -3,16 +3,16 @@ package dev.sparkvae.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import dev.sparkvae.data.FeatureSchema;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.layers.variational.VariationalAutoencoder;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.activations.impl.ActivationCube;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 class ModelArtifactTest {
@@ -20,10 +20,7 @@ class ModelArtifactTest {
   private final Configuration hadoop = new Configuration();
 
   private ModelArtifact artifact(MultiLayerNetwork net) {
-    ModelInfo info = new ModelInfo(ModelInfo.FORMAT_VERSION,
-        new FeatureSchema("id", "label", "features", List.of(), TestNets.FEATURES), TestNets.SPEC,
-        JsonNodeFactory.instance.objectNode().put("k", 1), Map.of("spark-vae", "test"), null, "now", 2, 100, 0.99, 300.0,
-        null, null);
+    ModelInfo info = TestNets.info(TestNets.SPEC, TestNets.FEATURES);
     return new ModelArtifact(info, net, List.of(new EpochMetrics(1, 300, 310, 1.5, 100)));
   }
 
@@ -36,7 +33,10 @@ class ModelArtifactTest {
     assertThat(written.info().modelSha256()).hasSize(64);
     assertThat(dir.resolve("model")).isDirectoryContaining("glob:**/model.zip")
         .isDirectoryContaining("glob:**/model.json").isDirectoryContaining("glob:**/metrics.json")
-        .isDirectoryContaining("glob:**/_SUCCESS");
+        .isDirectoryContaining("glob:**/_SUCCESS").isDirectoryContaining("glob:**/encoder.onnx")
+        .isDirectoryContaining("glob:**/decoder.onnx");
+    assertThat(written.info().onnx().encoder().file()).isEqualTo("encoder.onnx");
+    assertThat(written.info().onnx().decoder().file()).isEqualTo("decoder.onnx");
     assertThat(Files.list(dir).count()).as("no staging directory left").isEqualTo(1);
     String metrics = Files.readString(dir.resolve("model/metrics.json"));
     assertThat(metrics).contains("\"train_neg_elbo\" : 300.0", "\"test_neg_elbo\" : 310.0", "\"examples\" : 100");
@@ -48,6 +48,22 @@ class ModelArtifactTest {
     assertThat(loaded.network().getUpdater().getStateViewArray()).isEqualTo(net.getUpdater().getStateViewArray());
     assertThat(loaded.info()).isEqualTo(written.info());
     assertThat(loaded.metrics()).isEqualTo(written.metrics());
+  }
+
+  @Test
+  void aNetworkTheExportersCannotExpressSavesWithoutOnnx() throws Exception {
+    MultiLayerConfiguration conf = VaeNetworks.configuration(TestNets.SPEC, TestNets.train(1), TestNets.FEATURES);
+    ((VariationalAutoencoder) conf.getConf(0).getLayer()).setActivationFn(new ActivationCube());
+    MultiLayerNetwork net = new MultiLayerNetwork(conf);
+    net.init();
+    String target = dir.resolve("model").toString();
+    ModelArtifact written = artifact(net).save(target, hadoop, false);
+
+    assertThat(written.info().onnx()).isNull();
+    assertThat(dir.resolve("model")).isDirectoryContaining("glob:**/_SUCCESS")
+        .isDirectoryNotContaining("glob:**/*.onnx");
+    assertThat(Files.readString(dir.resolve("model/model.json"))).contains("\"onnx\" : null");
+    assertThat(ModelArtifact.load(target, hadoop).info()).isEqualTo(written.info());
   }
 
   @Test

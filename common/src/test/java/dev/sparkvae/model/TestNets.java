@@ -1,9 +1,12 @@
 package dev.sparkvae.model;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.sparkvae.config.Settings;
 import dev.sparkvae.config.TrainSettings;
 import dev.sparkvae.config.VaeSpec;
+import dev.sparkvae.data.FeatureSchema;
 import java.util.List;
+import java.util.Map;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -22,6 +25,14 @@ public final class TestNets {
 
   public static MultiLayerNetwork network(long seed) {
     return VaeNetworks.create(SPEC, train(seed), FEATURES);
+  }
+
+  /** The model.json of a test model of {@code spec} over {@code featureCount} features, before saving. */
+  public static ModelInfo info(VaeSpec spec, int featureCount) {
+    return new ModelInfo(ModelInfo.FORMAT_VERSION,
+        new FeatureSchema("id", "label", "features", List.of(), featureCount), spec,
+        JsonNodeFactory.instance.objectNode().put("k", 1), Map.of("spark-vae", "test"), null, "now", 2, 100, 0.99, 300.0,
+        null, null);
   }
 
   /** Rows of values in [0, 1]. */

@@ -104,8 +104,8 @@ class HdfsRoundTripTest {
     TrainJob.Result trained = new TrainJob(spark, TestSpark.smallRecipe("train.epochs=1", "plot.latent-points=50"),
         new TrainJob.Options(train, test, model, false)).run();
     assertThat(trained.trainExamples()).isEqualTo(400);
-    for (String file : List.of("model.zip", "model.json", "metrics.json", "plots/training-curve.png",
-        "plots/latent-map.png", "plots/reconstructions.png", "plots/prior-samples.png")) {
+    for (String file : List.of("model.zip", "model.json", "metrics.json", "encoder.onnx", "decoder.onnx",
+        "plots/training-curve.png", "plots/latent-map.png", "plots/reconstructions.png", "plots/prior-samples.png")) {
       assertThat(fs.isFile(new org.apache.hadoop.fs.Path(model + "/" + file))).as("%s on HDFS", file).isTrue();
     }
     try (InputStream in = fs.open(new org.apache.hadoop.fs.Path(model + "/plots/latent-map.png"))) {

@@ -34,13 +34,22 @@ public final class EncoderOnnx {
     OnnxGraph graph = new OnnxGraph("vae_encoder")
         .input(INPUT, OnnxGraph.BATCH, layers.get(0).inputs())
         .output(OUTPUT, OnnxGraph.BATCH, layers.get(layers.size() - 1).outputs());
+    layers(graph, layers, OUTPUT);
+    return graph.toBytes();
+  }
+
+  /**
+   * Adds the nodes of the encoder {@code layers} to {@code graph}, from the input {@value #INPUT} [N, features] to
+   * {@code output} [N, 2 · latent], the joint head's activation applied.
+   */
+  static void layers(OnnxGraph graph, List<Dense> layers, String output) {
     String in = INPUT;
     for (int i = 0; i < layers.size(); i++) {
       Dense layer = layers.get(i);
       Function function = layer.activation().function();
       String weights = "dense" + i + "_W";
       String bias = "dense" + i + "_b";
-      String out = i == layers.size() - 1 ? OUTPUT : "dense" + i;
+      String out = i == layers.size() - 1 ? output : "dense" + i;
       String linear = function == Function.IDENTITY ? out : "dense" + i + "_linear";
       graph.initializer(weights, layer.weights(), layer.inputs(), layer.outputs())
           .initializer(bias, layer.bias(), layer.outputs())
@@ -50,6 +59,5 @@ public final class EncoderOnnx {
       }
       in = out;
     }
-    return graph.toBytes();
   }
 }

@@ -45,36 +45,15 @@ public final class LikelihoodOnnx {
    */
   public static byte[] export(MultiLayerNetwork net) {
     List<Dense> layers = VaeLayers.decoder(net);
-    ReconstructionDistribution distribution =
-        ((VariationalAutoencoder) net.getLayer(0).conf().getLayer()).getOutputDistribution();
-    boolean gaussian = distribution instanceof GaussianReconstructionDistribution;
-    if (!gaussian && !(distribution instanceof BernoulliReconstructionDistribution bernoulli
-        && bernoulli.getActivationFn() instanceof ActivationSigmoid)) {
-      throw new IllegalArgumentException("Cannot export p(x|z) " + distribution + " to ONNX: it must be Gaussian, "
-          + "or Bernoulli with the sigmoid");
-    }
-    int parameters = layers.get(layers.size() - 1).outputs();
-    int features = gaussian ? parameters / 2 : parameters;
+    ReconstructionDistribution distribution = exportableDistribution(net);
+    int features = featureCount(net);
     OnnxGraph graph = new OnnxGraph("vae_log_likelihood")
         .input(LATENTS, OnnxGraph.BATCH, OnnxGraph.PER_ROW, layers.get(0).inputs())
         .input(EncoderOnnx.INPUT, OnnxGraph.BATCH, features)
         .output(LOG_PXZ, OnnxGraph.BATCH, OnnxGraph.PER_ROW, 1)
         .output(RECONSTRUCTION, OnnxGraph.BATCH, 1, features)
         .longs("zero", 0).longs("one", 1).longs("axis1", 1).longs("axis2", 2);
-    String pre = LATENTS;
-    for (int i = 0; i < layers.size(); i++) {
-      Dense layer = layers.get(i);
-      String out = "decoder" + i;
-      String linear = layer.activation().function() == Function.IDENTITY ? out : out + "_linear";
-      graph.initializer(out + "_W", layer.weights(), layer.inputs(), layer.outputs())
-          .initializer(out + "_b", layer.bias(), layer.outputs())
-          .node("MatMul", out + "_product", pre, out + "_W")
-          .node("Add", linear, out + "_product", out + "_b");
-      if (!linear.equals(out)) {
-        graph.activation(layer.activation(), linear, out);
-      }
-      pre = out;
-    }
+    String pre = layers(graph, layers);
     if (distribution instanceof GaussianReconstructionDistribution normal) {
       gaussian(graph, pre, features, VaeLayers.activation(normal.getActivationFn()));
     } else {
@@ -93,13 +72,55 @@ public final class LikelihoodOnnx {
     return graph.toBytes();
   }
 
+  /**
+   * The p(x|z) of {@code net}, checked to be one the exports support.
+   *
+   * @throws IllegalArgumentException for a p(x|z) other than Gaussian or Bernoulli with the sigmoid
+   */
+  static ReconstructionDistribution exportableDistribution(MultiLayerNetwork net) {
+    ReconstructionDistribution distribution =
+        ((VariationalAutoencoder) net.getLayer(0).conf().getLayer()).getOutputDistribution();
+    if (!(distribution instanceof GaussianReconstructionDistribution)
+        && !(distribution instanceof BernoulliReconstructionDistribution bernoulli
+        && bernoulli.getActivationFn() instanceof ActivationSigmoid)) {
+      throw new IllegalArgumentException("Cannot export p(x|z) " + distribution + " to ONNX: it must be Gaussian, "
+          + "or Bernoulli with the sigmoid");
+    }
+    return distribution;
+  }
+
+  /** The number of features of {@code net}, the width of p(x|z)'s mean. */
+  static int featureCount(MultiLayerNetwork net) {
+    return (int) ((VariationalAutoencoder) net.getLayer(0).conf().getLayer()).getNIn();
+  }
+
+  /**
+   * Adds the nodes of the decoder {@code layers} to {@code graph}, from the input {@value #LATENTS} [..., latent]
+   * (any leading dimensions: MatMul broadcasts) to the pre-activation of p(x|z)'s parameters.
+   *
+   * @return the name of that last output
+   */
+  static String layers(OnnxGraph graph, List<Dense> layers) {
+    String pre = LATENTS;
+    for (int i = 0; i < layers.size(); i++) {
+      Dense layer = layers.get(i);
+      String out = "decoder" + i;
+      String linear = layer.activation().function() == Function.IDENTITY ? out : out + "_linear";
+      graph.initializer(out + "_W", layer.weights(), layer.inputs(), layer.outputs())
+          .initializer(out + "_b", layer.bias(), layer.outputs())
+          .node("MatMul", out + "_product", pre, out + "_W")
+          .node("Add", linear, out + "_product", out + "_b");
+      if (!linear.equals(out)) {
+        graph.activation(layer.activation(), linear, out);
+      }
+      pre = out;
+    }
+    return pre;
+  }
+
   /** The Gaussian log-likelihood nodes over the pre-activation [μ | log σ²] {@code pre} [N, S, 2F]. */
   private static void gaussian(OnnxGraph graph, String pre, int features, VaeLayers.Activation activation) {
-    String params = pre;
-    if (activation.function() != Function.IDENTITY) {
-      params = "gaussian_params";
-      graph.activation(activation, pre, params);
-    }
+    String params = gaussianParameters(graph, pre, activation);
     graph.longs("features", features).longs("twice_features", 2L * features)
         .initializer("minus_half", new float[] {-0.5f})
         .initializer("log_normalizer", new float[] {(float) (-0.5 * features * Math.log(2 * Math.PI))})
@@ -115,5 +136,19 @@ public final class LikelihoodOnnx {
         .node("Mul", "half_sum", "term_sum", "minus_half")
         .node("Add", LOG_PXZ, "half_sum", "log_normalizer")
         .node("Slice", RECONSTRUCTION, "mean", "zero", "one", "axis1");
+  }
+
+  /**
+   * Adds the Gaussian's {@code activation} over the pre-activation [μ | log σ²] {@code pre} (nothing for the
+   * identity), as DL4J applies it.
+   *
+   * @return the name of the activated parameters
+   */
+  static String gaussianParameters(OnnxGraph graph, String pre, VaeLayers.Activation activation) {
+    if (activation.function() == Function.IDENTITY) {
+      return pre;
+    }
+    graph.activation(activation, pre, "gaussian_params");
+    return "gaussian_params";
   }
 }

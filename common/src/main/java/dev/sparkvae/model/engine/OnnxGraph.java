@@ -3,6 +3,8 @@ package dev.sparkvae.model.engine;
 import dev.sparkvae.model.engine.VaeLayers.Function;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.List;
+import java.util.stream.Collectors;
 import onnx.Onnx.AttributeProto;
 import onnx.Onnx.AttributeProto.AttributeType;
 import onnx.Onnx.GraphProto;
@@ -99,6 +101,23 @@ public final class OnnxGraph {
   public OnnxGraph activation(VaeLayers.Activation activation, String input, String output) {
     boolean hasAlpha = activation.function() == Function.LEAKYRELU || activation.function() == Function.ELU;
     return node(opType(activation.function()), new String[] {input}, output, hasAlpha ? activation.alpha() : null);
+  }
+
+  /** The declared inputs so far, in order, each as {@link #signature}. */
+  public List<String> inputSignatures() {
+    return graph.getInputList().stream().map(OnnxGraph::signature).toList();
+  }
+
+  /** The declared outputs so far, in order, each as {@link #signature}. */
+  public List<String> outputSignatures() {
+    return graph.getOutputList().stream().map(OnnxGraph::signature).toList();
+  }
+
+  /** A float32 value as "name: float32[N,20]": its name, then its dimensions, symbolic ones by their name. */
+  public static String signature(ValueInfoProto value) {
+    return value.getName() + ": float32" + value.getType().getTensorType().getShape().getDimList().stream()
+        .map(dim -> dim.hasDimParam() ? dim.getDimParam() : Long.toString(dim.getDimValue()))
+        .collect(Collectors.joining(",", "[", "]"));
   }
 
   /** The serialized model. */
