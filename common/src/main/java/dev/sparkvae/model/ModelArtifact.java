@@ -3,11 +3,11 @@ package dev.sparkvae.model;
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.sparkvae.io.AtomicDirectory;
 import dev.sparkvae.model.engine.ServingOnnx;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.security.DigestInputStream;
-import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -60,26 +60,8 @@ public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<Epoc
   /** {@link #save(String, Configuration, boolean)}, with {@code extra} files written before the commit. */
   public ModelArtifact save(String dir, Configuration hadoopConf, boolean overwrite, ExtraFiles extra)
       throws IOException {
-    AtomicDirectory.checkWritable(dir, overwrite, hadoopConf);
-    Path staging = new Path(AtomicDirectory.staging(dir));
-    FileSystem fs = staging.getFileSystem(hadoopConf);
-    try {
-      String sha256;
-      MessageDigest digest = sha256Digest();
-      try (OutputStream out = new DigestOutputStream(fs.create(new Path(staging, MODEL_ZIP), false), digest)) {
-        ModelSerializer.writeModel(network, out, true);
-      }
-      sha256 = HexFormat.of().formatHex(digest.digest());
-      ModelInfo written = info.withModelSha256(sha256).withOnnx(writeOnnx(fs, staging));
-      writeJson(fs, new Path(staging, MODEL_JSON), written);
-      writeJson(fs, new Path(staging, METRICS_JSON), metrics);
-      extra.write(fs, staging);
-      fs.create(new Path(staging, SUCCESS), false).close();
-      AtomicDirectory.commit(staging.toString(), dir, hadoopConf);
-      return new ModelArtifact(written, network, metrics);
-    } finally {
-      AtomicDirectory.discard(staging.toString(), hadoopConf);
-    }
+    Verified written = Verified.of(info, network, metrics).write(dir, hadoopConf, overwrite, network, extra);
+    return new ModelArtifact(written.info(), network, metrics);
   }
 
   /**
@@ -89,20 +71,29 @@ public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<Epoc
    */
   public static ModelArtifact load(String dir, Configuration hadoopConf) throws IOException {
     Verified files = readVerified(dir, hadoopConf);
-    MultiLayerNetwork network = ModelSerializer.restoreMultiLayerNetwork(
-        new java.io.ByteArrayInputStream(files.modelZip()), true);
-    return new ModelArtifact(files.info(), network, files.metrics());
+    return new ModelArtifact(files.info(), files.network(), files.metrics());
   }
 
   /** The files of a model directory, read once and verified, without restoring the network. */
   public record Verified(ModelInfo info, List<EpochMetrics> metrics, byte[] modelZip) {
     /**
      * Writes these files to {@code dir} as a model directory, model.zip byte for byte (so its checksum, which seeds
-     * the scoring noise, stays the same).
+     * the scoring noise, stays the same), with the served ONNX graphs of its network.
      *
      * @throws IOException when {@code dir} exists and {@code overwrite} is false, or on a write failure
      */
     public void save(String dir, Configuration hadoopConf, boolean overwrite) throws IOException {
+      write(dir, hadoopConf, overwrite, network(), (fs, staging) -> { });
+    }
+
+    /** The network of model.zip, restored. */
+    public MultiLayerNetwork network() throws IOException {
+      return ModelSerializer.restoreMultiLayerNetwork(new java.io.ByteArrayInputStream(modelZip), true);
+    }
+
+    /** Writes the directory: model.zip, the ONNX graphs of {@code network}, model.json, metrics.json, extra. */
+    private Verified write(String dir, Configuration hadoopConf, boolean overwrite, MultiLayerNetwork network,
+        ExtraFiles extra) throws IOException {
       AtomicDirectory.checkWritable(dir, overwrite, hadoopConf);
       Path staging = new Path(AtomicDirectory.staging(dir));
       FileSystem fs = staging.getFileSystem(hadoopConf);
@@ -110,10 +101,13 @@ public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<Epoc
         try (OutputStream out = fs.create(new Path(staging, MODEL_ZIP), false)) {
           out.write(modelZip);
         }
-        writeJson(fs, new Path(staging, MODEL_JSON), info);
+        ModelInfo written = info.withOnnx(writeOnnx(fs, staging, network));
+        writeJson(fs, new Path(staging, MODEL_JSON), written);
         writeJson(fs, new Path(staging, METRICS_JSON), metrics);
+        extra.write(fs, staging);
         fs.create(new Path(staging, SUCCESS), false).close();
         AtomicDirectory.commit(staging.toString(), dir, hadoopConf);
+        return new Verified(written, metrics, modelZip);
       } finally {
         AtomicDirectory.discard(staging.toString(), hadoopConf);
       }
@@ -125,7 +119,7 @@ public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<Epoc
      */
     public static Verified of(ModelInfo info, MultiLayerNetwork network, List<EpochMetrics> metrics)
         throws IOException {
-      java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
       ModelSerializer.writeModel(network, bytes, true);
       byte[] zip = bytes.toByteArray();
       MessageDigest digest = sha256Digest();
@@ -178,8 +172,8 @@ public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<Epoc
     return new Verified(info, metrics, bytes);
   }
 
-  /** Writes the served graphs of {@link #network} into {@code staging}; null, with a warning, when it cannot. */
-  private OnnxExports writeOnnx(FileSystem fs, Path staging) throws IOException {
+  /** Writes the served graphs of {@code network} into {@code staging}; null, with a warning, when it cannot. */
+  private static OnnxExports writeOnnx(FileSystem fs, Path staging, MultiLayerNetwork network) throws IOException {
     List<ServingOnnx.Export> graphs;
     try {
       graphs = List.of(ServingOnnx.encoder(network), ServingOnnx.decoder(network));

@@ -224,7 +224,7 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
     double score = network.getScore();
     if (!Double.isFinite(score)) {
       throw new TrainingDivergedException(String.format(
-          "Training diverged in round %d of %d: the negative ELBO is %s (try a lower train.learning-rate)",
+          "Training diverged in round %d of %d: the negative ELBO is %s",
           splitNum, totalSplits, score));
     }
     roundScores.add(score);

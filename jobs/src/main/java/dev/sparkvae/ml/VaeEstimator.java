@@ -29,6 +29,7 @@ import org.apache.spark.ml.util.DefaultParamsWritable;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.StructType;
 
 /**
@@ -187,8 +188,8 @@ public final class VaeEstimator extends Estimator<VaeModel> implements VaeScorin
     transformSchema(dataset.schema());
     Settings run = trainingSettings();
     try {
-      Dataset<Row> frame = FeatureFrames.normalize(dataset.toDF(), DataSettings.from(run), "the dataset",
-          List.of(), null);
+      Dataset<Row> frame = FeatureFrames.normalize(dataset.toDF(), functions.lit(""), DataSettings.from(run),
+          "the dataset", List.of(), null);
       VaeTraining.Trained trained = new VaeTraining(dataset.sparkSession(), run, null)
           .train(new VaeTraining.Inputs(frame, "the dataset", null, getSkipBadRows(), false));
       VaeModel model = new VaeModel(uid, ModelArtifact.Verified.of(trained.info(), trained.network(),
@@ -298,6 +299,74 @@ public final class VaeEstimator extends Estimator<VaeModel> implements VaeScorin
 
   public StringArrayParam settings() {
     return settings;
+  }
+
+  public String getScaling() {
+    return getOrDefault(scaling);
+  }
+
+  public int[] getEncoderSizes() {
+    return getOrDefault(encoderSizes);
+  }
+
+  public int[] getDecoderSizes() {
+    return getOrDefault(decoderSizes);
+  }
+
+  public int getLatentSize() {
+    return (Integer) getOrDefault(latentSize);
+  }
+
+  public String getActivation() {
+    return getOrDefault(activation);
+  }
+
+  public String getDistribution() {
+    return getOrDefault(distribution);
+  }
+
+  public int getEpochs() {
+    return (Integer) getOrDefault(epochs);
+  }
+
+  public long getSeed() {
+    return (Long) getOrDefault(seed);
+  }
+
+  public String getUpdater() {
+    return getOrDefault(updater);
+  }
+
+  public double getLearningRate() {
+    return (Double) getOrDefault(learningRate);
+  }
+
+  public double getL2() {
+    return (Double) getOrDefault(l2);
+  }
+
+  public int getBatchSizePerWorker() {
+    return (Integer) getOrDefault(batchSizePerWorker);
+  }
+
+  public int getAveragingFrequency() {
+    return (Integer) getOrDefault(averagingFrequency);
+  }
+
+  public int getWorkers() {
+    return (Integer) getOrDefault(workers);
+  }
+
+  public double getValidationFraction() {
+    return (Double) getOrDefault(validationFraction);
+  }
+
+  public double getAnomalyQuantile() {
+    return (Double) getOrDefault(anomalyQuantile);
+  }
+
+  public String[] getSettings() {
+    return getOrDefault(settings);
   }
 
   public VaeEstimator setScaling(String value) {

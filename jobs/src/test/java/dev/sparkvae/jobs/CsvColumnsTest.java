@@ -49,7 +49,7 @@ class CsvColumnsTest {
         output, List.of("kind"), 100, "csv", "onnxruntime", 1, false, InputChecks.onBadRows(BadRowPolicy.FAIL))).run();
     assertThat(encoded.rows()).isEqualTo(600);
     List<Row> rows = TestSpark.session().read().parquet(output).orderBy("id").collectAsList();
-    assertThat(rows.get(0).getLong(0)).as("ids come from row_id").isEqualTo(1000);
+    assertThat(rows.get(0).getInt(0)).as("ids come from row_id, in its type (int)").isEqualTo(1000);
     assertThat(rows.get(1).getString(3)).isEqualTo("odd");
     assertThat(rows.get(0).getList(1)).hasSize(2);
   }
@@ -73,7 +73,7 @@ class CsvColumnsTest {
     assertThat(encoded.counts().asMap()).containsEntry("read", 5L).containsEntry("written", 2L)
         .containsEntry("quarantined", 3L);
     assertThat(TestSpark.session().read().parquet(output + "/_quarantine").orderBy("id").collectAsList())
-        .extracting(r -> r.getLong(0) + " " + r.getString(r.fieldIndex("kind")) + ": "
+        .extracting(r -> r.get(0) + " " + r.getString(r.fieldIndex("kind")) + ": "
             + r.getString(r.fieldIndex("reason")))
         .containsExactly("2 b: column f0: value 'abc' is not a number", "3 c: column f2: the value is missing",
             "4 d: column f1: value 1.5 is outside [0, 1], the support of the Bernoulli distribution");

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.sparkvae.data.BadRowPolicy;
 import dev.sparkvae.data.InputChecks;
-import dev.sparkvae.jobs.spark.ScoringInput;
 import dev.sparkvae.model.engine.EncoderEngines;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -127,7 +126,7 @@ class ReconstructJobTest {
       return rows;
     };
     Dataset<Row> flaky = frame.mapPartitions(failFirstAttempt, Encoders.row(frame.schema()));
-    List<Row> retried = scoring.transformer().setOutputCols("log_prob").setSamples(8).setBatchSize(64)
+    List<Row> retried = scoring.model().setOutputCols("log_prob").setSamples(8).setBatchSize(64)
         .transform(flaky).select("id", "log_prob").collectAsList();
     assertThat(retried).hasSize(500);
     assertThat(logProbById(retried)).as("a retried task writes the same values").isEqualTo(first);

@@ -14,16 +14,16 @@ import org.apache.hadoop.conf.Configuration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /** Model directories for tests: seeded (untrained) weights, written exactly as train writes them. */
-final class TestModels {
+public final class TestModels {
   private TestModels() {}
 
   /** Writes a model for {@code featureCount} features with the given anomaly threshold; returns its network. */
-  static MultiLayerNetwork write(String path, int featureCount, double threshold) throws Exception {
+  public static MultiLayerNetwork write(String path, int featureCount, double threshold) throws Exception {
     return write(path, new FeatureSchema("id", "label", "features", List.of(), featureCount), threshold);
   }
 
   /** Writes a model for the given feature schema with the given anomaly threshold; returns its network. */
-  static MultiLayerNetwork write(String path, FeatureSchema schema, double threshold) throws Exception {
+  public static MultiLayerNetwork write(String path, FeatureSchema schema, double threshold) throws Exception {
     Settings settings = TestSpark.smallRecipe();
     VaeSpec spec = VaeSpec.from(settings);
     MultiLayerNetwork net = VaeNetworks.create(spec, TrainSettings.from(settings), schema.featureCount());

@@ -11,15 +11,15 @@ import org.apache.spark.sql.SparkSession;
  * One real local Spark shared by all tests of this JVM (2 task slots, a failed task retried once as on a
  * cluster, UI off, loopback), and test fixtures.
  */
-final class TestSpark {
+public final class TestSpark {
   /** The committed Fashion-MNIST sample. */
-  static final Path SAMPLE = Paths.get("..", "data", "fashion-mnist-sample").toAbsolutePath().normalize();
+  public static final Path SAMPLE = Paths.get("..", "data", "fashion-mnist-sample").toAbsolutePath().normalize();
 
   private static SparkSession session;
 
   private TestSpark() {}
 
-  static synchronized SparkSession session() {
+  public static synchronized SparkSession session() {
     if (session == null || session.sparkContext().isStopped()) {
       session = SparkSession.builder()
           .master("local[2,2]")
@@ -36,16 +36,16 @@ final class TestSpark {
   }
 
   /** Command-line arguments that select the embedded local cluster profile of this checkout. */
-  static final String[] LOCAL_CLUSTER = {"--cluster", "local", "--conf-dir",
+  public static final String[] LOCAL_CLUSTER = {"--cluster", "local", "--conf-dir",
       Paths.get("..", "conf").toAbsolutePath().normalize().toString()};
 
   /** Settings from the defaults plus {@code overrides}. */
-  static Settings settings(String... overrides) {
+  public static Settings settings(String... overrides) {
     return Settings.load(null, null, new ArrayList<>(List.of(overrides)));
   }
 
   /** A small, fast network and training recipe for tests. */
-  static Settings smallRecipe(String... more) {
+  public static Settings smallRecipe(String... more) {
     List<String> overrides = new ArrayList<>(List.of("vae.encoder-sizes=[64]", "vae.decoder-sizes=[64]",
         "vae.latent-size=8", "train.epochs=2", "train.batch-size-per-worker=50", "train.averaging-frequency=2",
         "train.workers=2"));

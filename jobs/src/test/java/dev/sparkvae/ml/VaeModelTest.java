@@ -1,10 +1,11 @@
-package dev.sparkvae.jobs;
+package dev.sparkvae.ml;
 
 import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.sparkvae.jobs.api.VaeTransformer;
+import dev.sparkvae.jobs.TestModels;
+import dev.sparkvae.jobs.TestSpark;
 import java.nio.file.Path;
 import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineStage;
@@ -13,7 +14,7 @@ import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class VaeTransformerTest {
+class VaeModelTest {
   @TempDir Path dir;
 
   @Test
@@ -26,7 +27,7 @@ class VaeTransformerTest {
         .drop("features")
         .withColumn("note", col("label").multiply(2));
 
-    VaeTransformer vae = VaeTransformer.load(TestSpark.session(), model).setIdCol("image_id")
+    VaeModel vae = VaeModel.load(model).setIdCol("image_id")
         .setFeaturesCol("pixels").setOutputCols("z_mean", "reconstruction_error", "is_anomaly");
     Dataset<Row> out = new Pipeline().setStages(new PipelineStage[] {vae}).fit(users).transform(users);
 
@@ -35,7 +36,7 @@ class VaeTransformerTest {
     assertThat(out.count()).isEqualTo(500);
     Row first = out.orderBy("image_id").first();
     assertThat(first.getList(first.fieldIndex("z_mean"))).hasSize(8);
-    assertThat(vae.info().anomalyThreshold()).isEqualTo(540.0);
+    assertThat(vae.getAnomalyThreshold()).isEqualTo(540.0);
   }
 
   @Test
@@ -43,7 +44,7 @@ class VaeTransformerTest {
     String model = dir.resolve("model").toString();
     TestModels.write(model, 784, 540.0);
     Dataset<Row> data = TestSpark.session().read().parquet(TestSpark.SAMPLE.resolve("test").toString());
-    VaeTransformer vae = VaeTransformer.load(TestSpark.session(), model)
+    VaeModel vae = VaeModel.load(model)
         .setOutputCols("z_mean", "z_log_var", "reconstruction_error");
 
     Dataset<Row> kept = vae.transformKeeping(data, "label", "id");
@@ -61,14 +62,18 @@ class VaeTransformerTest {
     String model = dir.resolve("model").toString();
     TestModels.write(model, 784, 540.0);
     Dataset<Row> data = TestSpark.session().read().parquet(TestSpark.SAMPLE.resolve("test").toString());
-    VaeTransformer vae = VaeTransformer.load(TestSpark.session(), model);
+    VaeModel vae = VaeModel.load(model);
     assertThatThrownBy(() -> vae.setFeaturesCol("label").transform(data))
-        .hasMessage("Cannot transform: featuresCol label must be an array of numbers; columns are [id, label, "
-            + "features]");
-    assertThatThrownBy(() -> vae.setFeaturesCol("features").setOutputCols("z_mean", "label").transform(data))
-        .hasMessage("Cannot transform: the input already has a column label");
-    assertThatThrownBy(() -> vae.setOutputCols("z_median").transform(data))
-        .hasMessage("Unknown output z_median; known outputs: [z_mean, z_log_var, reconstruction_error, log_prob, "
-            + "negative_elbo, reconstruction, is_anomaly]");
+        .hasMessage("Cannot read input the dataset: its features column label has type int; the features must be an "
+            + "array of numbers, a Spark ML vector, or numeric columns named by data.feature-columns");
+    assertThatThrownBy(() -> vae.setFeaturesCol("features").setOutputCols("z_mean")
+        .transform(data.withColumn("z_mean", col("label"))))
+        .hasMessage("Cannot append output z_mean: the input already has that column");
+    assertThatThrownBy(() -> vae.setIdCol("features").transform(data))
+        .hasMessage("Cannot use idCol features: it must be an integer or string column; the columns are "
+            + "struct<id:bigint,label:int,features:array<float>>");
+    assertThatThrownBy(() -> vae.setOutputCols("z_median"))
+        .hasMessage("Cannot set param outputCols to [z_median]: each output must be one of [z_mean, z_log_var, "
+            + "reconstruction_error, log_prob, negative_elbo, reconstruction, is_anomaly]");
   }
 }

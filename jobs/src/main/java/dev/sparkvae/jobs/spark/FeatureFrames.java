@@ -77,23 +77,23 @@ public final class FeatureFrames {
     Dataset<Row> raw = "csv".equals(data.format())
         ? reader.option("header", "true").option("inferSchema", "true").csv(files)
         : reader.parquet(files);
-    return normalize(raw.withColumn(SOURCE_FILE, input_file_name()), data, path, keep, layoutSource);
+    return normalize(raw, input_file_name(), data, path, keep, layoutSource);
   }
 
   /**
    * The normalised frame of any dataset with the columns {@code data} names, followed by the {@code keep} columns.
    * The id keeps its own type (one of {@link #ID_TYPES}); the features become array&lt;float&gt; from an array of any
    * numeric type, a Spark ML vector (dense or sparse) or named numeric columns (text fields of CSV columns stay text,
-   * for {@link FeatureRows} to parse and name). {@code source_file} is the dataset's own column of that name when it
-   * has one, else empty.
+   * for {@link FeatureRows} to parse and name).
    *
+   * @param sourceFile the file each row comes from ({@code input_file_name()} for files, "" for none)
    * @param what the input, for messages (a path, or "the dataset")
    * @param layoutSource who laid out the columns (e.g. "the model in DIR"), or null for the settings keys
    * @throws IOException naming the input, the column, its type and the types accepted, for a missing column or one
    *     of a type that cannot be read
    */
-  public static Dataset<Row> normalize(Dataset<Row> raw, DataSettings data, String what, List<String> keep,
-      String layoutSource) throws IOException {
+  public static Dataset<Row> normalize(Dataset<Row> raw, Column sourceFile, DataSettings data, String what,
+      List<String> keep, String layoutSource) throws IOException {
     StructType schema = raw.schema();
     List<String> columns = Arrays.asList(raw.columns());
     require(columns, data.idColumn(), origin("data.id-column", layoutSource), what);
@@ -129,7 +129,7 @@ public final class FeatureFrames {
           ? col(data.labelColumn()).cast(DataTypes.IntegerType).as(LABEL)
           : lit(null).cast(DataTypes.IntegerType).as(LABEL));
     }
-    selected.add(columns.contains(SOURCE_FILE) ? col(SOURCE_FILE) : lit("").as(SOURCE_FILE));
+    selected.add(sourceFile.as(SOURCE_FILE));
     for (String name : keep) {
       require(columns, name, "set by --keep", what);
       if (List.of(ID, FEATURES, SOURCE_FILE).contains(name) || data.hasLabel() && LABEL.equals(name)) {

@@ -192,7 +192,7 @@ public final class VaeTraining {
       List<RoundTimings> rounds = new ArrayList<>();
       for (int epoch = metrics.size() + 1; epoch <= train.epochs(); epoch++) {
         metrics.add(epoch(epoch, sparkNet, master, trainRows, testBatches, testExamples, trainExamples, scaling,
-            stats));
+            stats, schema));
         if (checkpoints != null) {
           checkpoints.epochDone(epoch, train.epochs(), net, metrics, recipeKey);
         }
@@ -232,7 +232,7 @@ public final class VaeTraining {
   /** One epoch: reshuffled minibatches through the averaging rounds, then the held-out score. */
   private EpochMetrics epoch(int epoch, SparkDl4jMultiLayer sparkNet, VaePretrainingMaster master,
       JavaRDD<float[]> trainRows, JavaRDD<DataSet> testBatches, long testExamples, long trainExamples,
-      FeatureScaling scaling, FeatureStatistics stats) throws IOException {
+      FeatureScaling scaling, FeatureStatistics stats, FeatureSchema schema) throws IOException {
     TrainSettings train = recipe.train();
     MultiLayerNetwork net = sparkNet.getNetwork();
     master.setRoundListener((round, rounds, score) -> spark.sparkContext().setJobDescription(String.format(
@@ -246,9 +246,9 @@ public final class VaeTraining {
     try {
       sparkNet.fit(epochBatches);
     } catch (TrainingDivergedException e) {
-      throw new TrainingDivergedException(e.getMessage().replaceFirst("^Training diverged in ",
-          String.format("Training diverged in epoch %d of %d, ", epoch, train.epochs()))
-          + likelyCause(scaling, stats) + "; " + (checkpoints == null ? "checkpoints are off"
+      String where = String.format("Training diverged in epoch %d of %d, ", epoch, train.epochs());
+      throw new TrainingDivergedException(e.getMessage().replaceFirst("^Training diverged in ", where)
+          + likelyCause(scaling, stats, schema) + "; " + (checkpoints == null ? "checkpoints are off"
               : checkpoints.newestPath().map(last -> "the last good checkpoint is " + last)
                   .orElse("there is no checkpoint yet")));
     } finally {
@@ -267,14 +267,19 @@ public final class VaeTraining {
     return new EpochMetrics(epoch, trainElbo, testElbo, seconds, trainExamples);
   }
 
-  /** What the statistics say about a divergence: unscaled features of a large range, when they are. */
-  private static String likelyCause(FeatureScaling scaling, FeatureStatistics stats) {
+  /**
+   * The likely cause of a divergence: unscaled features of a large range when the statistics show them (a lower
+   * learning rate would not help), else too large a learning rate.
+   */
+  private static String likelyCause(FeatureScaling scaling, FeatureStatistics stats, FeatureSchema schema) {
     int widest = stats.widestFeature();
     if (!scaling.isNone() || widest < 0 || stats.max(widest) - stats.min(widest) <= LARGE_RANGE) {
-      return "";
+      return " (try a lower train.learning-rate)";
     }
-    return String.format(Locale.ROOT, "; the features are not scaled and feature %d ranges from %s to %s: likely "
-        + "the cause; set data.scaling = standardize (or auto)", widest, stats.min(widest), stats.max(widest));
+    String feature = schema.featureColumns().isEmpty() ? "feature " + widest
+        : "feature " + schema.featureColumns().get(widest);
+    return String.format(Locale.ROOT, "; the features are not scaled (data.scaling = none) and %s ranges from %.6g "
+        + "to %.6g: set data.scaling = standardize", feature, stats.min(widest), stats.max(widest));
   }
 
   /** The {@code train.anomaly-quantile} of the training rows' reconstruction errors under the served network. */
