@@ -5,7 +5,7 @@ import dev.sparkvae.config.Settings;
 import dev.sparkvae.config.TrainSettings;
 import dev.sparkvae.config.VaeSpec;
 import dev.sparkvae.data.IdxFile;
-import dev.sparkvae.model.VaeModel;
+import dev.sparkvae.model.VaeMaths;
 import dev.sparkvae.model.VaeNetworks;
 import dev.sparkvae.model.engine.VaeLayers;
 import dev.sparkvae.model.engine.EncoderOnnx;
@@ -138,7 +138,7 @@ public final class EncodeComputeBenchmark {
     Engine torch = TorchContender.engine(threads);
     byte[] onnx = EncoderOnnx.export(net);
     int joint = 2 * SPEC.latentSize();
-    Contender reference = new EngineContender("ours: Nd4jEncoderEngine", new Nd4jEncoderEngine(VaeModel.of(net)));
+    Contender reference = new EngineContender("ours: Nd4jEncoderEngine", new Nd4jEncoderEngine(VaeMaths.of(net)));
     List<Contender> contenders = List.of(
         new Dl4jOutputContender(net, SPEC.latentSize()),
         reference,

@@ -3,7 +3,7 @@ package dev.sparkvae.bench;
 import dev.sparkvae.config.TrainSettings;
 import dev.sparkvae.data.FeatureBatcher;
 import dev.sparkvae.model.NoiseSeeds;
-import dev.sparkvae.model.VaeModel;
+import dev.sparkvae.model.VaeMaths;
 import dev.sparkvae.train.VaePretrainingStep;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -52,7 +52,7 @@ final class LocalTraining {
    * every run of the benchmark, Spark's included.
    */
   static double testNegElbo(MultiLayerNetwork net, float[][] test, long seed) {
-    VaeModel model = VaeModel.of(net);
+    VaeMaths model = VaeMaths.of(net);
     FeatureBatcher batcher = new FeatureBatcher(1000, test[0].length);
     double sum = 0;
     int batch = 0;

@@ -5,7 +5,7 @@ import dev.sparkvae.config.TrainSettings;
 import dev.sparkvae.data.IdxFile;
 import dev.sparkvae.model.BatchScorer;
 import dev.sparkvae.model.Nd4jScorer;
-import dev.sparkvae.model.VaeModel;
+import dev.sparkvae.model.VaeMaths;
 import dev.sparkvae.model.VaeNetworks;
 import dev.sparkvae.model.engine.OnnxRuntimeScorer;
 import java.util.ArrayList;
@@ -59,7 +59,7 @@ public final class ScoreComputeBenchmark {
     System.out.printf(Locale.ROOT, "model: %s; %d rows; K = %d samples; GEMM FLOPs per row: %,d%n",
         EncodeComputeBenchmark.SPEC, images.length, samples, flopsPerRow);
     long seed = 7;
-    List<BatchScorer> scorers = List.of(new Nd4jScorer(VaeModel.of(net), samples, false, seed),
+    List<BatchScorer> scorers = List.of(new Nd4jScorer(VaeMaths.of(net), samples, false, seed),
         new OnnxRuntimeScorer(net, samples, false, seed, threads));
     List<String> names = List.of("ours: Nd4jScorer", "ours: OnnxRuntimeScorer");
 

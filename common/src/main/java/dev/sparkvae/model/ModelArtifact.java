@@ -22,15 +22,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A model directory: {@code model.zip} (DL4J ModelSerializer, with updater state), {@code model.json}
+ * A model directory: {@code model.zip} (DL4J ModelSerializer, with updater state; the network takes raw rows, its
+ * {@link FeatureScaling} folded in), {@code model.json}
  * ({@link ModelInfo}, including the sha256 of model.zip), {@code metrics.json} (one {@link EpochMetrics} per
  * epoch) and the served graphs {@code encoder.onnx} and {@code decoder.onnx} ({@link ServingOnnx}, recorded in
  * {@link ModelInfo#onnx()}; absent, and onnx null, for a network they cannot express, with a warning). Paths go
  * through Hadoop's FileSystem, so {@code hdfs://} and {@code s3a://} work as local paths do.
  *
  * <p>Writing is atomic: the files go to a hidden sibling directory that is renamed into place when complete, with
- * any {@link ExtraFiles} a caller adds (train adds {@code plots/}) and an empty {@code _SUCCESS} last. An existing directory is replaced only when
- * {@code overwrite} is set. Loading verifies the checksum.
+ * any {@link ExtraFiles} a caller adds (train adds {@code plots/}) and an empty {@code _SUCCESS} last. An existing
+ * directory is replaced only when {@code overwrite} is set. Loading verifies the checksum.
  */
 public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<EpochMetrics> metrics) {
   private static final Logger LOG = LoggerFactory.getLogger(ModelArtifact.class);

@@ -17,7 +17,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * <p>Safe to share between threads: it only reads the model.
  */
 public final class Nd4jScorer extends BatchScorer {
-  private final VaeModel model;
+  private final VaeMaths model;
   private final boolean bernoulliLogits;
 
   /**
@@ -26,7 +26,7 @@ public final class Nd4jScorer extends BatchScorer {
    * @param withReconstruction also return the reconstruction
    * @param modelSeed seeds the noise together with each row id (see {@link BatchScorer})
    */
-  public Nd4jScorer(VaeModel model, int samples, boolean withReconstruction, long modelSeed) {
+  public Nd4jScorer(VaeMaths model, int samples, boolean withReconstruction, long modelSeed) {
     super(model.featureCount(), model.latentSize(), samples, withReconstruction, modelSeed);
     this.model = model;
     this.bernoulliLogits = model.distribution() instanceof BernoulliReconstructionDistribution bernoulli

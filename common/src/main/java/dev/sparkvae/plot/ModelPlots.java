@@ -2,7 +2,7 @@ package dev.sparkvae.plot;
 
 import dev.sparkvae.config.PlotSettings;
 import dev.sparkvae.model.EpochMetrics;
-import dev.sparkvae.model.VaeModel;
+import dev.sparkvae.model.VaeMaths;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.ArrayList;
@@ -42,7 +42,7 @@ public final class ModelPlots {
   private ModelPlots() {}
 
   /** The plots that apply to this model and sample, in the order listed above. */
-  public static List<Plot> render(VaeModel model, List<EpochMetrics> metrics, PlotSample sample,
+  public static List<Plot> render(VaeMaths model, List<EpochMetrics> metrics, PlotSample sample,
       PlotSettings settings) {
     ImageShape shape = settings.imageShape(model.featureCount());
     List<Plot> plots = new ArrayList<>();
@@ -76,7 +76,7 @@ public final class ModelPlots {
     }
   }
 
-  private static Plot reconstructions(VaeModel model, float[][] originals, ImageShape shape, PlotSettings settings) {
+  private static Plot reconstructions(VaeMaths model, float[][] originals, ImageShape shape, PlotSettings settings) {
     List<float[]> reconstructed = rows(decode(model, Nd4j.create(encode(model, originals))));
     int columns = settings.gridColumns();
     List<float[]> interleaved = new ArrayList<>();
@@ -94,7 +94,7 @@ public final class ModelPlots {
   }
 
   /** The mean of q(z|x) of every row, encoded in batches. */
-  private static float[][] encode(VaeModel model, float[][] features) {
+  private static float[][] encode(VaeMaths model, float[][] features) {
     float[][] zMean = new float[features.length][];
     for (int start = 0; start < features.length; start += ENCODE_BATCH) {
       int end = Math.min(features.length, start + ENCODE_BATCH);
@@ -107,7 +107,7 @@ public final class ModelPlots {
   }
 
   /** The mean of p(x|z) for latent rows {@code z}. */
-  private static INDArray decode(VaeModel model, INDArray z) {
+  private static INDArray decode(VaeMaths model, INDArray z) {
     return model.distribution().generateAtMean(model.decodePreOutput(z));
   }
 

@@ -112,8 +112,8 @@ class FeatureScalingTest {
     for (int r = 0; r < 64; r++) {
       ids[r] = r;
     }
-    BatchScorer.Scores onRaw = new Nd4jScorer(VaeModel.of(folded), 4, true, 9).score(rawRows, 64, ids);
-    BatchScorer.Scores onScaled = new Nd4jScorer(VaeModel.of(trained), 4, true, 9).score(scaledRows, 64, ids);
+    BatchScorer.Scores onRaw = new Nd4jScorer(VaeMaths.of(folded), 4, true, 9).score(rawRows, 64, ids);
+    BatchScorer.Scores onScaled = new Nd4jScorer(VaeMaths.of(trained), 4, true, 9).score(scaledRows, 64, ids);
     double logJacobian = scaling.logJacobian();
     for (int i = 0; i < onRaw.joint().length; i++) {
       assertThat(onRaw.joint()[i]).as("q(z|x) of the raw row").isCloseTo(onScaled.joint()[i], within(2e-5f));
@@ -129,7 +129,7 @@ class FeatureScalingTest {
             .isCloseTo(expected, within(2e-5 * scaling.scale()[i] + 1e-6 * Math.abs(scaling.shift()[i])));
       }
     }
-    assertThat(VaeModel.of(trained).encodeJoint(org.nd4j.linalg.factory.Nd4j.create(raw)).getFloat(0, 0))
+    assertThat(VaeMaths.of(trained).encodeJoint(org.nd4j.linalg.factory.Nd4j.create(raw)).getFloat(0, 0))
         .as("the trained network itself is unchanged").isNotCloseTo(onRaw.joint()[0], within(1e-3f));
   }
 

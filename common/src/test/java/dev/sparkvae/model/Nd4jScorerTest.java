@@ -10,7 +10,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 
 class Nd4jScorerTest {
   private final MultiLayerNetwork net = TestNets.network(17);
-  private final VaeModel model = VaeModel.of(net);
+  private final VaeMaths model = VaeMaths.of(net);
 
   private static long[] ids(int from, int count) {
     long[] ids = new long[count];

@@ -8,7 +8,7 @@ import dev.sparkvae.config.Settings;
 import dev.sparkvae.config.VaeSpec;
 import dev.sparkvae.model.EpochMetrics;
 import dev.sparkvae.model.TestNets;
-import dev.sparkvae.model.VaeModel;
+import dev.sparkvae.model.VaeMaths;
 import dev.sparkvae.model.VaeNetworks;
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
@@ -21,9 +21,9 @@ class ModelPlotsTest {
       new EpochMetrics(2, 25, 24.5, 1, 300), new EpochMetrics(3, 22, Double.NaN, 1, 300));
 
   /** A VAE over {@code features} inputs (untrained: the plots do not depend on the quality). */
-  private static VaeModel model(int features) {
+  private static VaeMaths model(int features) {
     VaeSpec spec = new VaeSpec(new int[] {16}, new int[] {16}, 4, "relu", "bernoulli");
-    return VaeModel.of(VaeNetworks.create(spec, TestNets.train(5), features));
+    return VaeMaths.of(VaeNetworks.create(spec, TestNets.train(5), features));
   }
 
   private static PlotSample sample(int rows, int features, boolean labelled) {
@@ -87,7 +87,7 @@ class ModelPlotsTest {
 
   @Test
   void theSameModelSampleAndSeedGiveTheSameBytes() {
-    VaeModel model = model(36);
+    VaeMaths model = model(36);
     List<Plot> first = ModelPlots.render(model, METRICS, sample(100, 36, true), settings());
     List<Plot> second = ModelPlots.render(model, METRICS, sample(100, 36, true), settings());
     List<Plot> otherSeed = ModelPlots.render(model, METRICS, sample(100, 36, true), settings("plot.seed=9"));

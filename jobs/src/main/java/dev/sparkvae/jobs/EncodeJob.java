@@ -91,7 +91,8 @@ public final class EncodeJob {
         .setEngine(options.engine(), options.threads())
         .setVectorOutput(options.vectorOutput())
         .setSkipBadRows(options.checks().onBadRows() != BadRowPolicy.FAIL)
-        .transformKeeping(input.frame(), counters.readAccumulator(), counters.badAccumulator(), kept.toArray(new String[0]))
+        .transformKeeping(input.frame(), counters.readAccumulator(), counters.badAccumulator(),
+            kept.toArray(new String[0]))
         .select(columns.toArray(new Column[0])), counters, options.output());
     int latentSize = input.info().vae().latentSize();
     LOG.info("encode: wrote {} rows of latent size {} to {} ({})", counts.written(), latentSize, options.output(),

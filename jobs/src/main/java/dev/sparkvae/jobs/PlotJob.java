@@ -9,7 +9,7 @@ import dev.sparkvae.jobs.spark.InputFiles;
 import dev.sparkvae.jobs.spark.PlotSamples;
 import dev.sparkvae.model.EpochMetrics;
 import dev.sparkvae.model.ModelArtifact;
-import dev.sparkvae.model.VaeModel;
+import dev.sparkvae.model.VaeMaths;
 import dev.sparkvae.plot.ModelPlots;
 import dev.sparkvae.plot.Plot;
 import dev.sparkvae.plot.PlotSample;
@@ -133,6 +133,6 @@ public final class PlotJob {
       FeatureRows check, String source, PlotSettings settings) {
     PlotSample sample = PlotSamples.collect(frame, check, settings.latentPoints(), settings.seed());
     LOG.info("plot: {} sampled rows of {}", sample.size(), source);
-    return ModelPlots.render(VaeModel.of(net), metrics, sample, settings);
+    return ModelPlots.render(VaeMaths.of(net), metrics, sample, settings);
   }
 }

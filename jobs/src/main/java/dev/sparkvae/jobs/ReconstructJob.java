@@ -78,9 +78,9 @@ public final class ReconstructJob {
     ScoringInput input = ScoringInput.open(spark, options.model(), options.input(), options.format(), options.keep(),
         options.checks());
     RowCounters counters = RowCounters.register(spark.sparkContext(), "reconstruct");
-    VaeModel transformer = input.model();
+    VaeModel model = input.model();
     if (options.threshold() != null) {
-      transformer.setAnomalyThreshold(options.threshold());
+      model.setAnomalyThreshold(options.threshold());
     }
     List<String> outputs = new ArrayList<>(List.of(RowScoring.RECONSTRUCTION_ERROR, RowScoring.LOG_PROB));
     if (options.withReconstruction()) {
@@ -93,15 +93,16 @@ public final class ReconstructJob {
     outputs.forEach(name -> columns.add(col(name)));
     options.keep().forEach(name -> columns.add(col(name)));
     spark.sparkContext().setJobDescription("reconstruct: " + options.input() + " to " + options.output());
-    RowCounts counts = input.writeParquet(spark, transformer
+    RowCounts counts = input.writeParquet(spark, model
         .setOutputCols(outputs.toArray(new String[0]))
         .setSamples(options.samples())
         .setBatchSize(options.batchSize())
         .setEngine(options.engine(), options.threads())
         .setSkipBadRows(options.checks().onBadRows() != BadRowPolicy.FAIL)
-        .transformKeeping(input.frame(), counters.readAccumulator(), counters.badAccumulator(), kept.toArray(new String[0]))
+        .transformKeeping(input.frame(), counters.readAccumulator(), counters.badAccumulator(),
+            kept.toArray(new String[0]))
         .select(columns.toArray(new Column[0])), counters, options.output());
-    double threshold = transformer.getAnomalyThreshold();
+    double threshold = model.getAnomalyThreshold();
     LOG.info("reconstruct: wrote {} rows to {} (anomaly threshold {}; {})", counts.written(), options.output(),
         threshold, counts);
     return new Result(options.output(), counts, threshold, input.files().corrupt());

@@ -11,7 +11,7 @@ import dev.sparkvae.config.VaeSpec;
 import dev.sparkvae.model.EpochMetrics;
 import dev.sparkvae.model.Json;
 import dev.sparkvae.model.ModelArtifact;
-import dev.sparkvae.model.VaeModel;
+import dev.sparkvae.model.VaeMaths;
 import dev.sparkvae.model.VaeNetworks;
 import java.nio.file.Path;
 import java.util.List;
@@ -58,7 +58,7 @@ class TrainJobTest {
       assertThat(unchanged).as("unchanged values in %s", param.getKey()).isLessThan(before.length() / 20 + 1);
     }
     INDArray x = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 64, 784);
-    double initialElbo = VaeModel.of(initial).negativeElbo(x).meanNumber().doubleValue();
+    double initialElbo = VaeMaths.of(initial).negativeElbo(x).meanNumber().doubleValue();
     assertThat(metrics.get(2).testNegElbo()).as("better than the untrained network on real data")
         .isLessThan(initialElbo);
 

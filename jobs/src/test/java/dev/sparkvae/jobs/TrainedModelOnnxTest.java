@@ -6,7 +6,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import dev.sparkvae.model.ModelArtifact;
-import dev.sparkvae.model.VaeModel;
+import dev.sparkvae.model.VaeMaths;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.List;
@@ -33,7 +33,7 @@ class TrainedModelOnnxTest {
     String model = dir.resolve("model").toString();
     new TrainJob(TestSpark.session(), TestSpark.smallRecipe("train.epochs=1", "vae.distribution=" + distribution),
         new TrainJob.Options(TestSpark.SAMPLE.resolve("train").toString(), null, model, false)).run();
-    VaeModel vae = VaeModel.of(ModelArtifact.load(model, new Configuration()).network());
+    VaeMaths vae = VaeMaths.of(ModelArtifact.load(model, new Configuration()).network());
     float[] rows = sampleRows();
     INDArray x = Nd4j.create(rows, new long[] {ROWS, 784}, 'c');
     INDArray joint = vae.encodeJoint(x);

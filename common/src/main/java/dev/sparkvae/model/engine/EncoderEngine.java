@@ -2,7 +2,7 @@ package dev.sparkvae.model.engine;
 
 /**
  * Runs the encoder of a VAE on batches of rows: the mean and log-variance of q(z|x) (Kingma &amp; Welling 2013)
- * side by side, as {@link dev.sparkvae.model.VaeModel#encodeJoint}. Create one with {@link EncoderEngines#create}.
+ * side by side, as {@link dev.sparkvae.model.VaeMaths#encodeJoint}. Create one with {@link EncoderEngines#create}.
  *
  * <p>Implementations say whether one instance may serve several threads. Close an engine to free its native
  * resources; an engine is unusable after {@link #close()}.

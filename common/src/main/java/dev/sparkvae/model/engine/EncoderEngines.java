@@ -2,7 +2,7 @@ package dev.sparkvae.model.engine;
 
 import dev.sparkvae.model.BatchScorer;
 import dev.sparkvae.model.Nd4jScorer;
-import dev.sparkvae.model.VaeModel;
+import dev.sparkvae.model.VaeMaths;
 import java.util.List;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
@@ -34,7 +34,7 @@ public final class EncoderEngines {
    */
   public static EncoderEngine create(String name, MultiLayerNetwork net, int threads) {
     check(name, threads);
-    return name.equals(ND4J) ? new Nd4jEncoderEngine(VaeModel.of(net)) : OnnxRuntimeEncoderEngine.of(net, threads);
+    return name.equals(ND4J) ? new Nd4jEncoderEngine(VaeMaths.of(net)) : OnnxRuntimeEncoderEngine.of(net, threads);
   }
 
   /**
@@ -47,7 +47,7 @@ public final class EncoderEngines {
   public static BatchScorer scorer(String name, MultiLayerNetwork net, int threads, int samples,
       boolean withReconstruction, long modelSeed) {
     check(name, threads);
-    return name.equals(ND4J) ? new Nd4jScorer(VaeModel.of(net), samples, withReconstruction, modelSeed)
+    return name.equals(ND4J) ? new Nd4jScorer(VaeMaths.of(net), samples, withReconstruction, modelSeed)
         : new OnnxRuntimeScorer(net, samples, withReconstruction, modelSeed, threads);
   }
 

@@ -8,7 +8,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 /**
  * Writes the encoder of a DL4J VAE as an ONNX model: input {@value #INPUT} float32 [N, features], output
  * {@value #OUTPUT} float32 [N, 2 · latent], the mean of q(z|x) in the first latent columns and its log-variance in
- * the rest (as {@link dev.sparkvae.model.VaeModel#encodeJoint}). N is dynamic.
+ * the rest (as {@link dev.sparkvae.model.VaeMaths#encodeJoint}). N is dynamic.
  *
  * <p>Each dense layer is one Gemm node (weights and bias as initializers, so ONNX Runtime can prepack them) followed
  * by its activation node (none for identity); the mean and log-variance heads are one Gemm. The model is a snapshot

@@ -1,12 +1,12 @@
 package dev.sparkvae.model.engine;
 
-import dev.sparkvae.model.VaeModel;
+import dev.sparkvae.model.VaeMaths;
 import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The encoder on ND4J through {@link VaeModel#encodeJoint}: the reference the other engines are checked against.
+ * The encoder on ND4J through {@link VaeMaths#encodeJoint}: the reference the other engines are checked against.
  *
  * <p>Threads: ND4J's process-wide settings (OpenMP and OpenBLAS threads, {@code OMP_NUM_THREADS}), not per engine.
  * Safe to share between threads (the model is only read). Each call copies the rows into a new off-heap array and
@@ -14,9 +14,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code org.bytedeco.javacpp.maxbytes} above a few batches.
  */
 public final class Nd4jEncoderEngine implements EncoderEngine {
-  private final VaeModel model;
+  private final VaeMaths model;
 
-  public Nd4jEncoderEngine(VaeModel model) {
+  public Nd4jEncoderEngine(VaeMaths model) {
     this.model = model;
   }
 

@@ -6,7 +6,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions;
 import dev.sparkvae.model.BatchScorer;
-import dev.sparkvae.model.VaeModel;
+import dev.sparkvae.model.VaeMaths;
 import java.nio.FloatBuffer;
 import java.util.Map;
 import java.util.Set;
@@ -41,7 +41,7 @@ public final class OnnxRuntimeScorer extends BatchScorer implements AutoCloseabl
    */
   public OnnxRuntimeScorer(MultiLayerNetwork net, int samples, boolean withReconstruction, long modelSeed,
       int threads) {
-    super(VaeModel.of(net).featureCount(), VaeModel.of(net).latentSize(), samples, withReconstruction, modelSeed);
+    super(VaeMaths.of(net).featureCount(), VaeMaths.of(net).latentSize(), samples, withReconstruction, modelSeed);
     byte[] likelihood = LikelihoodOnnx.export(net);
     encoder = OnnxRuntimeEncoderEngine.of(net, threads);
     options = OnnxRuntimeEncoderEngine.sessionOptions(threads, false);

@@ -13,7 +13,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * <ul>
  *   <li>{@value #ENCODER_FILE}: input {@value #X} float32 [N, features]; outputs {@value #Z_MEAN} and
  *       {@value #Z_LOG_VAR} float32 [N, latent], the mean and log-variance of q(z|x) (as
- *       {@link dev.sparkvae.model.VaeModel#encode}).
+ *       {@link dev.sparkvae.model.VaeMaths#encode}).
  *   <li>{@value #DECODER_FILE}: input {@value #Z} float32 [N, latent]; output {@value #X_MEAN} float32
  *       [N, features], the mean of p(x|z): the sigmoid of the logits for a Bernoulli, the first features columns of
  *       the parameters after the distribution's activation for a Gaussian (as DL4J's {@code generateAtMean}).

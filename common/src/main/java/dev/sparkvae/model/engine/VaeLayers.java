@@ -1,6 +1,6 @@
 package dev.sparkvae.model.engine;
 
-import dev.sparkvae.model.VaeModel;
+import dev.sparkvae.model.VaeMaths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,9 +22,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * The encoder and decoder of a DL4J VAE as plain dense layers, runtime-neutral. Encoder: the hidden layers
  * {@code e0, e1, …} with the hidden activation, then the joint head {@code [pZXMean | pZXLogStd2]} with the pZX
  * activation, so that the last layer outputs the mean and log-variance of q(z|x) side by side (as
- * {@link VaeModel#encodeJoint}). Decoder: the hidden layers {@code d0, d1, …} with the hidden activation, then
+ * {@link VaeMaths#encodeJoint}). Decoder: the hidden layers {@code d0, d1, …} with the hidden activation, then
  * {@code pXZ} with no activation: its output is the pre-activation of p(x|z)'s parameters (as
- * {@link VaeModel#decodePreOutput}).
+ * {@link VaeMaths#decodePreOutput}).
  *
  * <p>Arrays are float32 copies, weights row-major inputs × outputs: later training does not change them.
  * Activations supported: {@link Function}; anything else is an {@link IllegalArgumentException} naming it.
@@ -95,7 +95,7 @@ public final class VaeLayers {
   }
 
   private static VariationalAutoencoder conf(MultiLayerNetwork net) {
-    VaeModel.of(net); // checks the network's shape, with the message every caller of VaeModel sees
+    VaeMaths.of(net); // checks the network's shape, with the message every caller of VaeMaths sees
     return (VariationalAutoencoder) net.getLayer(0).conf().getLayer();
   }
 

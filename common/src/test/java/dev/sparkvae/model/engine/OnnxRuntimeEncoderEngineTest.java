@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sparkvae.config.VaeSpec;
 import dev.sparkvae.model.TestNets;
-import dev.sparkvae.model.VaeModel;
+import dev.sparkvae.model.VaeMaths;
 import dev.sparkvae.model.VaeNetworks;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,14 +60,14 @@ class OnnxRuntimeEncoderEngineTest {
 
   @ParameterizedTest(name = "{0}, {1} rows")
   @MethodSource("activationsAndBatches")
-  void onnxRuntimeEqualsVaeModelAndTheDl4jLayer(String activation, int rows) {
+  void onnxRuntimeEqualsVaeMathsAndTheDl4jLayer(String activation, int rows) {
     MultiLayerNetwork net = network(activation, 11);
     INDArray x = TestNets.data(rows, 5);
-    INDArray expected = VaeModel.of(net).encodeJoint(x);
+    INDArray expected = VaeMaths.of(net).encodeJoint(x);
     try (EncoderEngine engine = EncoderEngines.create(EncoderEngines.ONNXRUNTIME, net, 2)) {
       float[] joint = engine.encodeJoint(rowMajor(x), rows);
 
-      assertThat(maxAbsDiff(joint, rowMajor(expected))).as("ORT vs VaeModel.encodeJoint").isLessThanOrEqualTo(
+      assertThat(maxAbsDiff(joint, rowMajor(expected))).as("ORT vs VaeMaths.encodeJoint").isLessThanOrEqualTo(
           TOLERANCE);
       INDArray mean = Nd4j.create(joint, new long[] {rows, 8}, 'c').get(NDArrayIndex.all(),
           NDArrayIndex.interval(0, 4));
@@ -89,13 +89,13 @@ class OnnxRuntimeEncoderEngineTest {
     INDArray x = Nd4j.rand(Nd4j.getRandomFactory().getNewRandomInstance(9), 300, 784).castTo(
         net.params().dataType());
     try (EncoderEngine engine = EncoderEngines.create(EncoderEngines.ONNXRUNTIME, net, 2)) {
-      assertThat(maxAbsDiff(engine.encodeJoint(rowMajor(x), 300), rowMajor(VaeModel.of(net).encodeJoint(x))))
+      assertThat(maxAbsDiff(engine.encodeJoint(rowMajor(x), 300), rowMajor(VaeMaths.of(net).encodeJoint(x))))
           .as("ORT vs ND4J on 784-256-256-16").isLessThanOrEqualTo(TOLERANCE);
     }
   }
 
   @Test
-  void nd4jEngineIsVaeModel() {
+  void nd4jEngineIsVaeMaths() {
     MultiLayerNetwork net = network("tanh", 2);
     INDArray x = TestNets.data(7, 3);
     float[] rows = rowMajor(x);
@@ -104,7 +104,7 @@ class OnnxRuntimeEncoderEngineTest {
       assertThat(engine).isInstanceOf(Nd4jEncoderEngine.class);
       assertThat(engine.featureCount()).isEqualTo(TestNets.FEATURES);
       assertThat(engine.latentSize()).isEqualTo(4);
-      assertThat(engine.encodeJoint(rows, 7)).containsExactly(rowMajor(VaeModel.of(net).encodeJoint(x)));
+      assertThat(engine.encodeJoint(rows, 7)).containsExactly(rowMajor(VaeMaths.of(net).encodeJoint(x)));
       assertThat(engine.encodeJoint(longer, 7)).as("extra floats are ignored").containsExactly(
           engine.encodeJoint(rows, 7));
       assertThat(engine.encodeJoint(rows, 0)).isEmpty();
@@ -116,7 +116,7 @@ class OnnxRuntimeEncoderEngineTest {
     MultiLayerNetwork net = network("relu", 4);
     INDArray x = TestNets.data(50, 6);
     float[] rows = rowMajor(x);
-    float[] expected = rowMajor(VaeModel.of(net).encodeJoint(x));
+    float[] expected = rowMajor(VaeMaths.of(net).encodeJoint(x));
     try (EncoderEngine engine = EncoderEngines.create(EncoderEngines.ONNXRUNTIME, net, 1)) {
       assertThat(engine).isInstanceOf(OnnxRuntimeEncoderEngine.class);
       assertThat(engine.featureCount()).isEqualTo(TestNets.FEATURES);
@@ -134,7 +134,7 @@ class OnnxRuntimeEncoderEngineTest {
     MultiLayerNetwork net = network("elu", 8);
     INDArray x = TestNets.data(200, 9);
     float[] rows = rowMajor(x);
-    float[] expected = rowMajor(VaeModel.of(net).encodeJoint(x));
+    float[] expected = rowMajor(VaeMaths.of(net).encodeJoint(x));
     ExecutorService pool = Executors.newFixedThreadPool(4);
     try (EncoderEngine engine = EncoderEngines.create(EncoderEngines.ONNXRUNTIME, net, 1)) {
       List<Future<Double>> diffs = new ArrayList<>();

@@ -8,7 +8,7 @@ import dev.sparkvae.config.VaeSpec;
 import dev.sparkvae.model.BatchScorer;
 import dev.sparkvae.model.Nd4jScorer;
 import dev.sparkvae.model.TestNets;
-import dev.sparkvae.model.VaeModel;
+import dev.sparkvae.model.VaeMaths;
 import dev.sparkvae.model.VaeNetworks;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
@@ -45,7 +45,7 @@ class OnnxRuntimeScorerTest {
   void agreesWithTheNd4jScorerOnEveryScore(String distribution) {
     MultiLayerNetwork net = network(distribution, 5);
     INDArray x = TestNets.data(ROWS, 6);
-    BatchScorer.Scores reference = new Nd4jScorer(VaeModel.of(net), 8, true, 99).score(x, ids(ROWS));
+    BatchScorer.Scores reference = new Nd4jScorer(VaeMaths.of(net), 8, true, 99).score(x, ids(ROWS));
     try (OnnxRuntimeScorer scorer = new OnnxRuntimeScorer(net, 8, true, 99, 2)) {
       BatchScorer.Scores scores = scorer.score(x, ids(ROWS));
       assertClose(scores.joint(), reference.joint(), 1e-5);
@@ -70,7 +70,7 @@ class OnnxRuntimeScorerTest {
       assertThat(scores.negativeElbo()).isNull();
       assertThat(scores.reconstruction()).isNull();
       assertClose(scores.reconstructionError(),
-          new Nd4jScorer(VaeModel.of(net), 0, false, 1).score(x, ids(3)).reconstructionError(), 1e-5);
+          new Nd4jScorer(VaeMaths.of(net), 0, false, 1).score(x, ids(3)).reconstructionError(), 1e-5);
     }
   }
 
@@ -86,7 +86,7 @@ class OnnxRuntimeScorerTest {
       bias.putScalar(f, f % 2 == 0 ? 30.0 : -30.0);
     }
     INDArray x = TestNets.data(4, 4);
-    VaeModel model = VaeModel.of(net);
+    VaeMaths model = VaeMaths.of(net);
     INDArray logits = model.decodePreOutput(model.encode(x)[0]);
     float[] expected = new float[4];
     for (int r = 0; r < 4; r++) {

@@ -14,7 +14,7 @@ import dev.sparkvae.model.ModelArtifact;
 import dev.sparkvae.model.ModelInfo;
 import dev.sparkvae.model.OnnxExports;
 import dev.sparkvae.model.TestNets;
-import dev.sparkvae.model.VaeModel;
+import dev.sparkvae.model.VaeMaths;
 import dev.sparkvae.model.VaeNetworks;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
@@ -33,7 +33,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
-/** The served graphs of a saved model directory, run by ONNX Runtime against {@link VaeModel}. */
+/** The served graphs of a saved model directory, run by ONNX Runtime against {@link VaeMaths}. */
 class ServingOnnxTest {
   private static final double TOLERANCE = 1e-5;
   private static final OrtEnvironment ENV = OrtEnvironment.getEnvironment();
@@ -51,7 +51,7 @@ class ServingOnnxTest {
   /** {@code net}, of {@code spec}, saved to {@code dir}/model and loaded back. */
   static ModelArtifact savedModel(Path dir, VaeSpec spec, MultiLayerNetwork net) throws Exception {
     String target = dir.resolve("model").toString();
-    new ModelArtifact(TestNets.info(spec, VaeModel.of(net).featureCount()), net, List.of())
+    new ModelArtifact(TestNets.info(spec, VaeMaths.of(net).featureCount()), net, List.of())
         .save(target, new Configuration(), false);
     return ModelArtifact.load(target, new Configuration());
   }
@@ -62,7 +62,7 @@ class ServingOnnxTest {
     VaeSpec spec = new VaeSpec(new int[] {32, 16}, new int[] {16, 32}, 4, "tanh", distribution);
     ModelArtifact model = savedModel(dir, spec, randomNetwork(spec, 3));
     INDArray x = rows(distribution, 37, 5);
-    INDArray joint = VaeModel.of(model.network()).encodeJoint(x);
+    INDArray joint = VaeMaths.of(model.network()).encodeJoint(x);
 
     Map<String, float[]> out = run(dir.resolve("model/encoder.onnx"), ServingOnnx.X, x);
 
@@ -76,7 +76,7 @@ class ServingOnnxTest {
   void decoderOnnxEqualsTheMeanOfPxz(String distribution) throws Exception {
     VaeSpec spec = new VaeSpec(new int[] {32, 16}, new int[] {16, 32}, 4, "elu", distribution);
     ModelArtifact model = savedModel(dir, spec, randomNetwork(spec, 4));
-    VaeModel vae = VaeModel.of(model.network());
+    VaeMaths vae = VaeMaths.of(model.network());
     INDArray z = Nd4j.randn(Nd4j.getRandomFactory().getNewRandomInstance(6), new long[] {23, 4})
         .castTo(DataType.FLOAT);
     INDArray expected = vae.distribution().generateAtMean(vae.decodePreOutput(z));
@@ -98,7 +98,7 @@ class ServingOnnxTest {
           .subi(0.5));
     }
     ModelArtifact model = savedModel(dir, spec, net);
-    VaeModel vae = VaeModel.of(model.network());
+    VaeMaths vae = VaeMaths.of(model.network());
     for (int rows : new int[] {1, 300}) {
       INDArray x = Nd4j.rand(Nd4j.getRandomFactory().getNewRandomInstance(rows), rows, 784).castTo(DataType.FLOAT);
       INDArray joint = vae.encodeJoint(x);

@@ -1,6 +1,6 @@
 package dev.sparkvae.jobs.spark;
 
-import dev.sparkvae.model.VaeModel;
+import dev.sparkvae.model.VaeMaths;
 import dev.sparkvae.model.BatchScorer;
 import dev.sparkvae.model.engine.EncoderEngine;
 import dev.sparkvae.model.engine.EncoderEngines;
@@ -15,20 +15,20 @@ import org.deeplearning4j.util.ModelSerializer;
 
 /**
  * Models, encoder engines and scorers made once per executor JVM, keyed by the sha256 of model.zip, shared by all task
- * threads (a {@link VaeModel} only reads its parameters; engines and scorers are thread-safe). Danger: they stay until the JVM
+ * threads (a {@link VaeMaths} only reads its parameters; engines and scorers are thread-safe). Danger: they stay until the JVM
  * ends; fine for the one or two models of a job.
  */
 public final class ExecutorModels {
   private static final Map<String, MultiLayerNetwork> NETWORKS = new ConcurrentHashMap<>();
-  private static final Map<String, VaeModel> MODELS = new ConcurrentHashMap<>();
+  private static final Map<String, VaeMaths> MODELS = new ConcurrentHashMap<>();
   private static final Map<String, EncoderEngine> ENGINES = new ConcurrentHashMap<>();
   private static final Map<String, BatchScorer> SCORERS = new ConcurrentHashMap<>();
 
   private ExecutorModels() {}
 
   /** The model of {@code sha256}, restored from the broadcast model.zip bytes on first use in this JVM. */
-  public static VaeModel get(String sha256, Broadcast<byte[]> modelZip) {
-    return MODELS.computeIfAbsent(sha256, key -> VaeModel.of(network(key, modelZip)));
+  public static VaeMaths get(String sha256, Broadcast<byte[]> modelZip) {
+    return MODELS.computeIfAbsent(sha256, key -> VaeMaths.of(network(key, modelZip)));
   }
 
   /** The encoder engine {@code name} with {@code threads} threads for the model of {@code sha256}. */

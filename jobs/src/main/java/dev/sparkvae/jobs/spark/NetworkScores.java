@@ -1,7 +1,7 @@
 package dev.sparkvae.jobs.spark;
 
 import dev.sparkvae.model.NoiseSeeds;
-import dev.sparkvae.model.VaeModel;
+import dev.sparkvae.model.VaeMaths;
 import dev.sparkvae.model.Nd4jScorer;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -69,7 +69,7 @@ public final class NetworkScores {
   /** What to compute in one partition with the network rebuilt there. */
   @FunctionalInterface
   private interface PartitionScore<T> extends java.io.Serializable {
-    List<T> score(VaeModel model, int partition, Iterator<DataSet> batches);
+    List<T> score(VaeMaths model, int partition, Iterator<DataSet> batches);
   }
 
   private static <T> JavaRDD<T> withNetwork(JavaRDD<DataSet> batches, MultiLayerNetwork net,
@@ -84,7 +84,7 @@ public final class NetworkScores {
       MultiLayerNetwork copy = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(conf.value()));
       copy.init(params.value(), false);
       TaskContext task = TaskContext.get();
-      return score.score(VaeModel.of(copy), task == null ? 0 : task.partitionId(), it).iterator();
+      return score.score(VaeMaths.of(copy), task == null ? 0 : task.partitionId(), it).iterator();
     };
     return batches.mapPartitions(function);
   }

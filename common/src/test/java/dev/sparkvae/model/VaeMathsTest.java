@@ -8,12 +8,12 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-class VaeModelTest {
+class VaeMathsTest {
   @Test
   void latentMeanEqualsTheLayerOutput() {
     MultiLayerNetwork net = TestNets.network(7);
     INDArray x = TestNets.data(50, 1);
-    INDArray[] q = VaeModel.of(net).encode(x);
+    INDArray[] q = VaeMaths.of(net).encode(x);
     assertThat(q[0].shape()).containsExactly(50, 4);
     assertThat(q[0].equalsWithEps(net.output(x), 1e-5)).as("z_mean equals DL4J's own output").isTrue();
     assertThat(q[1].equalsWithEps(q[0], 1e-3)).as("log-variance is a different head").isFalse();
@@ -24,7 +24,7 @@ class VaeModelTest {
     MultiLayerNetwork net = TestNets.network(7);
     INDArray x = TestNets.data(64, 2);
     Nd4j.getRandom().setSeed(99);
-    double ours = VaeModel.of(net).negativeElbo(x).meanNumber().doubleValue();
+    double ours = VaeMaths.of(net).negativeElbo(x).meanNumber().doubleValue();
 
     net.initGradientsView();
     var layer = net.getLayer(0);

@@ -20,7 +20,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * network's encoder and decoder parameters (the joint head is a copy): do not modify them. Safe to share between
  * threads (parameters are only read); the noise of {@link #negativeElbo} comes from ND4J's per-thread generator.
  */
-public final class VaeModel {
+public final class VaeMaths {
   private final List<INDArray[]> encoder = new ArrayList<>();
   private final List<INDArray[]> decoder = new ArrayList<>();
   private final INDArray headW;
@@ -33,7 +33,7 @@ public final class VaeModel {
   private final int featureCount;
   private final int latentSize;
 
-  private VaeModel(MultiLayerNetwork net) {
+  private VaeMaths(MultiLayerNetwork net) {
     VariationalAutoencoder conf = (VariationalAutoencoder) net.getLayer(0).conf().getLayer();
     var params = net.getLayer(0).paramTable();
     for (int i = 0; i < conf.getEncoderLayerSizes().length; i++) {
@@ -55,12 +55,12 @@ public final class VaeModel {
   }
 
   /** A view over the first layer of {@code net}, which must be a DL4J VariationalAutoencoder. */
-  public static VaeModel of(MultiLayerNetwork net) {
+  public static VaeMaths of(MultiLayerNetwork net) {
     if (net.getnLayers() != 1 || !(net.getLayer(0).conf().getLayer() instanceof VariationalAutoencoder)) {
       throw new IllegalArgumentException("Expected a network of one VariationalAutoencoder layer, found "
           + net.getnLayers() + " layers starting with " + net.getLayer(0).conf().getLayer().getClass().getSimpleName());
     }
-    return new VaeModel(net);
+    return new VaeMaths(net);
   }
 
   public int featureCount() {
@@ -77,7 +77,7 @@ public final class VaeModel {
   }
 
   /** The VAE of a model directory (any Hadoop path), checksum verified. */
-  public static VaeModel load(String modelDir) throws java.io.IOException {
+  public static VaeMaths load(String modelDir) throws java.io.IOException {
     return of(ModelArtifact.load(modelDir, new org.apache.hadoop.conf.Configuration()).network());
   }
 
