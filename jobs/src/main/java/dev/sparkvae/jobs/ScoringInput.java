@@ -94,7 +94,7 @@ public record ScoringInput(VaeModel model, ModelInfo info, Dataset<Row> frame, I
     DataSettings data = new DataSettings(format, expected.idColumn(), withLabel ? expected.labelColumn() : "",
         expected.featuresColumn(), expected.featureColumns());
     Dataset<Row> frame = FeatureFrames.read(spark, data, files, keep, "the model in " + model);
-    FeatureSchema found = FeatureFrames.schemaOf(frame, data, input);
+    FeatureSchema found = FeatureFrames.schemaOf(frame, data, "input " + input);
     if (found.featureCount() != expected.featureCount()) {
       throw new IOException(String.format("Cannot score %s with the model in %s: the input has %s, the model "
           + "expects %s", input, model, found.describe(), expected.describe()));

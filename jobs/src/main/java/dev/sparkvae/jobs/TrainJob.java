@@ -106,7 +106,7 @@ public final class TrainJob {
     DataSettings data = training.recipe().data();
     Dataset<Row> input = FeatureFrames.read(spark, data, inputFiles, List.of());
     Dataset<Row> test = testFiles == null ? null : FeatureFrames.read(spark, data, testFiles, List.of());
-    VaeTraining.Trained trained = training.train(new VaeTraining.Inputs(input, options.input(), test,
+    VaeTraining.Trained trained = training.train(new VaeTraining.Inputs(input, "input " + options.input(), test,
         checks.onBadRows() != BadRowPolicy.FAIL, options.resume()));
 
     long[] quarantined = {0};

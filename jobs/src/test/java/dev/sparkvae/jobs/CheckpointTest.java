@@ -103,7 +103,8 @@ class CheckpointTest {
     assertThat(Double.isFinite(resumed.metrics().get(1).testNegElbo())).isTrue();
   }
 
-  private static void deleteRecursively(Path path) throws Exception {
+  /** Deletes a directory and everything in it. */
+  static void deleteRecursively(Path path) throws Exception {
     try (Stream<Path> all = Files.walk(path)) {
       all.sorted((a, b) -> b.getNameCount() - a.getNameCount()).forEach(p -> p.toFile().delete());
     }

@@ -65,7 +65,7 @@ class JobRunTest {
     });
     List<String> descriptions = recorder.jobs.stream().map(SparkJob::description).toList();
     assertThat(descriptions).contains("train: reading " + TestSpark.SAMPLE.resolve("train"),
-        "train: validating " + TestSpark.SAMPLE.resolve("train"),
+        "train: validating input " + TestSpark.SAMPLE.resolve("train"),
         "train: epoch 1/1", "train: epoch 1/1, evaluation", "train: anomaly threshold",
         "train: plots from 100 rows of " + TestSpark.SAMPLE.resolve("test"));
     assertThat(descriptions).as("20 minibatches, 2 workers averaging every 2: 5 rounds")

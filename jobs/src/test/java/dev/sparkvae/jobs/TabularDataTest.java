@@ -221,6 +221,31 @@ class TabularDataTest {
   }
 
   @Test
+  void aResumedScaledModelEndsAsAnUninterruptedOne() throws Exception {
+    String[] small = {"vae.encoder-sizes=[32]", "vae.decoder-sizes=[32]", "vae.latent-size=4"};
+    String whole = dir.resolve("whole").toString();
+    train(csvRecipe(withEpochs(small, 3)), TRAIN, TEST, whole);
+    String interrupted = dir.resolve("interrupted").toString();
+    train(csvRecipe(withEpochs(small, 2)), TRAIN, TEST, interrupted);
+    // As if the driver died after the second epoch's checkpoint, before the model was written.
+    CheckpointTest.deleteRecursively(Path.of(interrupted));
+    TrainJob.Result resumed = new TrainJob(TestSpark.session(), TestSpark.settings(csvRecipe(withEpochs(small, 3))
+        .toArray(new String[0])), new TrainJob.Options(TRAIN, TEST, interrupted, false, InputChecks.DEFAULTS, true))
+        .run();
+
+    assertThat(resumed.resumedAfterEpoch()).isEqualTo(2);
+    assertThat(ModelArtifact.load(interrupted, new Configuration()).network().params().toFloatVector())
+        .as("the checkpoint holds the network of the scaled rows; the saved one takes raw rows, as the whole run's")
+        .containsExactly(ModelArtifact.load(whole, new Configuration()).network().params().toFloatVector());
+  }
+
+  private static String[] withEpochs(String[] settings, int epochs) {
+    String[] all = Arrays.copyOf(settings, settings.length + 1);
+    all[settings.length] = "train.epochs=" + epochs;
+    return all;
+  }
+
+  @Test
   void constantColumnsAreShiftedNotDividedByZero() throws Exception {
     String input = dir.resolve("with-constants").toString();
     TestSpark.session().read().option("header", "true").option("inferSchema", "true").csv(TRAIN)

@@ -112,7 +112,7 @@ class VaeEstimatorTest {
     assertThatThrownBy(() -> vae.transformSchema(table("train").schema()))
         .hasMessageStartingWith("Cannot use featuresCol features: it is not a column");
     assertThatThrownBy(() -> vae.setFeaturesCol("mean_radius").transformSchema(table("train").schema()))
-        .hasMessageStartingWith("Cannot read input the dataset: its features column mean_radius has type double");
+        .hasMessageStartingWith("Cannot read the dataset: its features column mean_radius has type double");
   }
 
   @Test

@@ -3,14 +3,26 @@ package dev.sparkvae.ml;
 import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.sparkvae.jobs.TestModels;
 import dev.sparkvae.jobs.TestSpark;
+import dev.sparkvae.model.BatchScorer;
+import dev.sparkvae.model.ModelArtifact;
+import dev.sparkvae.model.Nd4jScorer;
+import dev.sparkvae.model.VaeMaths;
 import java.nio.file.Path;
+import java.util.List;
+import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.functions;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineStage;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,13 +70,64 @@ class VaeModelTest {
   }
 
   @Test
+  void sparseAndDenseVectorsAndDoubleArraysGiveTheSameOutputs() throws Exception {
+    String model = dir.resolve("model").toString();
+    TestModels.write(model, 784, 540.0);
+    Dataset<Row> data = TestSpark.session().read().parquet(TestSpark.SAMPLE.resolve("test").toString()).limit(100);
+    VaeModel vae = VaeModel.load(model).setOutputCols("z_mean", "log_prob").setBatchSize(100);
+    List<Row> expected = vae.transform(data).select("id", "z_mean", "log_prob").orderBy("id").collectAsList();
+
+    Dataset<Row> dense = data.withColumn("features", org.apache.spark.ml.functions.array_to_vector(col("features")));
+    UserDefinedFunction sparse = functions.udf((Vector v) -> v.toSparse(), SQLDataTypes.VectorType());
+    for (Dataset<Row> input : List.of(data.withColumn("features", col("features").cast("array<double>")), dense,
+        dense.withColumn("features", sparse.apply(col("features"))))) {
+      assertThat(vae.transform(input).select("id", "z_mean", "log_prob").orderBy("id").collectAsList())
+          .as(input.schema().apply("features").dataType().simpleString()).isEqualTo(expected);
+    }
+    Row first = dense.withColumn("features", sparse.apply(col("features"))).first();
+    assertThat(first.get(first.fieldIndex("features"))).isInstanceOf(org.apache.spark.ml.linalg.SparseVector.class);
+  }
+
+  @Test
+  void aStringIdSeedsItsRowsNoiseByItsSparkXxHash() throws Exception {
+    String model = dir.resolve("model").toString();
+    MultiLayerNetwork net = TestModels.write(model, 784, 540.0);
+    List<Row> rows = TestSpark.session().read().parquet(TestSpark.SAMPLE.resolve("test").toString()).limit(50)
+        .select(functions.concat(functions.lit("img-"), col("id")).as("key"), col("features"),
+            functions.xxhash64(functions.concat(functions.lit("img-"), col("id"))).as("hash"))
+        .orderBy("key").collectAsList();
+    float[] x = new float[rows.size() * 784];
+    long[] hashes = new long[rows.size()];
+    for (int r = 0; r < rows.size(); r++) {
+      List<Float> features = rows.get(r).getList(1);
+      for (int f = 0; f < 784; f++) {
+        x[r * 784 + f] = features.get(f);
+      }
+      hashes[r] = rows.get(r).getLong(2);
+    }
+    VaeModel vae = VaeModel.load(model).setIdCol("key").setOutputCols("log_prob").setSamples(4)
+        .setEngine("nd4j", 1).setBatchSize(50);
+    long seed = BatchScorer.seedOf(ModelArtifact.readVerified(model, new Configuration()).info().modelSha256());
+    float[] expected = new Nd4jScorer(VaeMaths.of(net), 4, false, seed).score(x, rows.size(), hashes).logProb();
+
+    List<Row> scored = vae.transform(TestSpark.session().createDataFrame(rows, rows.get(0).schema()).drop("hash"))
+        .select("key", "log_prob").orderBy("key").collectAsList();
+    for (int r = 0; r < rows.size(); r++) {
+      assertThat(scored.get(r).getString(0)).isEqualTo(rows.get(r).getString(0));
+      // The same noise; BLAS may round a row in a batch of another size differently in the last bit.
+      assertThat(scored.get(r).getFloat(1)).as("log_prob of %s", rows.get(r).getString(0))
+          .isCloseTo(expected[r], within(1e-6f * Math.abs(expected[r])));
+    }
+  }
+
+  @Test
   void rejectsColumnsItCannotUse() throws Exception {
     String model = dir.resolve("model").toString();
     TestModels.write(model, 784, 540.0);
     Dataset<Row> data = TestSpark.session().read().parquet(TestSpark.SAMPLE.resolve("test").toString());
     VaeModel vae = VaeModel.load(model);
     assertThatThrownBy(() -> vae.setFeaturesCol("label").transform(data))
-        .hasMessage("Cannot read input the dataset: its features column label has type int; the features must be an "
+        .hasMessage("Cannot read the dataset: its features column label has type int; the features must be an "
             + "array of numbers, a Spark ML vector, or numeric columns named by data.feature-columns");
     assertThatThrownBy(() -> vae.setFeaturesCol("features").setOutputCols("z_mean")
         .transform(data.withColumn("z_mean", col("label"))))

@@ -77,7 +77,7 @@ public final class FeatureFrames {
     Dataset<Row> raw = "csv".equals(data.format())
         ? reader.option("header", "true").option("inferSchema", "true").csv(files)
         : reader.parquet(files);
-    return normalize(raw, input_file_name(), data, path, keep, layoutSource);
+    return normalize(raw, input_file_name(), data, "input " + path, keep, layoutSource);
   }
 
   /**
@@ -87,7 +87,7 @@ public final class FeatureFrames {
    * for {@link FeatureRows} to parse and name).
    *
    * @param sourceFile the file each row comes from ({@code input_file_name()} for files, "" for none)
-   * @param what the input, for messages (a path, or "the dataset")
+   * @param what the input, for messages (e.g. "input PATH" or "the dataset")
    * @param layoutSource who laid out the columns (e.g. "the model in DIR"), or null for the settings keys
    * @throws IOException naming the input, the column, its type and the types accepted, for a missing column or one
    *     of a type that cannot be read
@@ -99,7 +99,7 @@ public final class FeatureFrames {
     require(columns, data.idColumn(), origin("data.id-column", layoutSource), what);
     DataType idType = schema.apply(data.idColumn()).dataType();
     if (!ID_TYPES.contains(idType)) {
-      throw new IOException(String.format("Cannot read input %s: its id column %s has type %s; an id must be one of "
+      throw new IOException(String.format("Cannot read %s: its id column %s has type %s; an id must be one of "
           + "%s", what, data.idColumn(), idType.simpleString(), ID_TYPE_NAMES));
     }
     List<Column> selected = new ArrayList<>();
@@ -116,7 +116,7 @@ public final class FeatureFrames {
         DataType type = schema.apply(name).dataType();
         boolean text = type.equals(DataTypes.StringType) && "csv".equals(data.format());
         if (!(type instanceof NumericType) && !text) {
-          throw new IOException(String.format("Cannot read input %s: its feature column %s has type %s; a feature "
+          throw new IOException(String.format("Cannot read %s: its feature column %s has type %s; a feature "
               + "column must be numeric", what, name, type.simpleString()));
         }
         // CSV fields stay text, parsed by FeatureRows, so a field that is not a number is named with its value.
@@ -152,7 +152,7 @@ public final class FeatureFrames {
     if (type instanceof VectorUDT) {
       return vector_to_array(col(name), "float32");
     }
-    throw new IOException(String.format("Cannot read input %s: its features column %s has type %s; the features "
+    throw new IOException(String.format("Cannot read %s: its features column %s has type %s; the features "
         + "must be an array of numbers, a Spark ML vector, or numeric columns named by data.feature-columns", what,
         name, type.simpleString()));
   }
@@ -168,17 +168,17 @@ public final class FeatureFrames {
    *
    * @throws IOException when the input has no rows
    */
-  public static FeatureSchema schemaOf(Dataset<Row> frame, DataSettings data, String path) throws IOException {
+  public static FeatureSchema schemaOf(Dataset<Row> frame, DataSettings data, String what) throws IOException {
     List<Row> head = frame.select(FEATURES).takeAsList(1);
     if (head.isEmpty()) {
-      throw new IOException("Cannot use input " + path + ": it has no rows");
+      throw new IOException("Cannot use " + what + ": it has no rows");
     }
     Row first = head.get(0);
     int count = data.featureColumns().isEmpty()
         ? (first.isNullAt(0) ? 0 : first.getList(0).size())
         : data.featureColumns().size();
     if (count == 0) {
-      throw new IOException("Cannot use input " + path + ": the first row has no features in column "
+      throw new IOException("Cannot use " + what + ": the first row has no features in column "
           + data.featuresColumn());
     }
     return new FeatureSchema(data.idColumn(), data.labelColumn(),
@@ -191,7 +191,7 @@ public final class FeatureFrames {
 
   private static void require(List<String> columns, String name, String origin, String path) throws IOException {
     if (!columns.contains(name)) {
-      throw new IOException(String.format("Cannot read input %s: it has no column %s (%s); its columns are %s",
+      throw new IOException(String.format("Cannot read %s: it has no column %s (%s); its columns are %s",
           path, name, origin, columns));
     }
   }

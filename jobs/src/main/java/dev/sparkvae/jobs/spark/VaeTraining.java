@@ -96,7 +96,7 @@ public final class VaeTraining {
    * What to train on.
    *
    * @param input the normalised rows
-   * @param inputName the input, for messages
+   * @param inputName the input, for messages (e.g. "input PATH")
    * @param test normalised held-out rows, or null to hold out {@code train.validation-fraction} of the input
    * @param skipBad leave out rows that fail the checks (counted) instead of failing
    * @param resume continue from the newest valid checkpoint (from scratch when there is none)
