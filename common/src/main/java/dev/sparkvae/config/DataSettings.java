@@ -23,7 +23,6 @@ public record DataSettings(String format, String idColumn, String labelColumn, S
     this(format, idColumn, labelColumn, featuresColumn, featureColumns, "auto");
   }
 
-
   /** Reads {@code data.*}. */
   public static DataSettings from(Settings settings) {
     String id = settings.string("data.id-column");
