@@ -135,7 +135,7 @@ public final class EncodeEndToEndBenchmark {
     Settings settings = Settings.load(null, null, List.of("train.seed=" + EncodeComputeBenchmark.SEED));
     MultiLayerNetwork net = VaeNetworks.create(EncodeComputeBenchmark.SPEC, TrainSettings.from(settings), 784);
     ModelInfo info = new ModelInfo(ModelInfo.FORMAT_VERSION, new FeatureSchema("id", "label", "features", List.of(),
-        784), EncodeComputeBenchmark.SPEC, null, Map.of(), null, "bench", 0, 0, null, null, null, null);
+        784), EncodeComputeBenchmark.SPEC, null, Map.of(), null, "bench", 0, 0, null, null, null, null, null, null);
     new ModelArtifact(info, net, List.of()).save(dir, new org.apache.hadoop.conf.Configuration(), true);
     return net;
   }

@@ -14,11 +14,12 @@ package dev.sparkvae.config;
  * @param workers parallel workers; 0 means Spark's default parallelism
  * @param validationFraction share of rows held out by id hash when no test set is given
  * @param evalBatchSize rows per forward pass in evaluation
- * @param anomalyQuantile quantile of training reconstruction errors recorded as the anomaly threshold
+ * @param falsePositiveRate {@code anomaly.false-positive-rate}: the share of held-out rows above the anomaly
+ *     threshold
  */
 public record TrainSettings(int epochs, long seed, String updater, double learningRate, double l2,
     int batchSizePerWorker, int averagingFrequency, int prefetchBatches, int workers, double validationFraction,
-    int evalBatchSize, double anomalyQuantile) {
+    int evalBatchSize, double falsePositiveRate) {
 
   /** Reads {@code train.*}. */
   public static TrainSettings from(Settings settings) {
@@ -34,12 +35,21 @@ public record TrainSettings(int epochs, long seed, String updater, double learni
         settings.nonNegativeInt("train.workers"),
         settings.fraction("train.validation-fraction"),
         settings.positiveInt("train.eval-batch-size"),
-        settings.fraction("train.anomaly-quantile"));
+        falsePositiveRate(settings));
   }
 
   /** A copy with another number of epochs. */
   public TrainSettings withEpochs(int newEpochs) {
     return new TrainSettings(newEpochs, seed, updater, learningRate, l2, batchSizePerWorker, averagingFrequency,
-        prefetchBatches, workers, validationFraction, evalBatchSize, anomalyQuantile);
+        prefetchBatches, workers, validationFraction, evalBatchSize, falsePositiveRate);
+  }
+
+  private static double falsePositiveRate(Settings settings) {
+    double rate = settings.fraction("anomaly.false-positive-rate");
+    if (rate == 0) {
+      throw new InvalidSettingException("Cannot set anomaly.false-positive-rate to 0 (from "
+          + settings.origin("anomaly.false-positive-rate") + "): the rate must be above 0 and below 1");
+    }
+    return rate;
   }
 }

@@ -10,6 +10,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <ul>
  *   <li>{@code reconstruction error}: −log p(x|z) at z = the mean of q(z|x) (nats; no sampling).
+ *   <li>{@code anomaly score}: the deviance of the row at z = the mean of q(z|x): its −log p(x|z) less that of a
+ *       perfect reconstruction of the same row, so 0 for a perfect reconstruction at any grey level or spread. For a
+ *       Bernoulli p(x|z), −log p(x|z) − Σ_f H(x_f) with the binary entropy H (which the reconstruction error counts
+ *       in full, so that it ranks how textured a row is more than how well it fits); for a Gaussian,
+ *       ½ Σ_f (x_f − μ_f)² / σ²_f (the error in units of the decoder's own spread, without the log σ² term that
+ *       rewards rows it expects to vary little). Independent of the units of the features.
  *   <li>{@code log_prob}: the importance-sampled estimate of log p(x) with K samples from q(z|x) (Burda, Grosse &amp;
  *       Salakhutdinov 2015, "Importance Weighted Autoencoders"): log (1/K) Σ_k p(x|z_k) p(z_k) / q(z_k|x).
  *   <li>{@code negative ELBO}: KL(q(z|x) ‖ N(0, I)) in closed form plus −log p(x|z_1) at the first sample.
@@ -29,21 +35,23 @@ public abstract class BatchScorer {
    *
    * @param joint rows × 2·latent: mean then log-variance of q(z|x)
    * @param reconstructionError per row
+   * @param anomalyScore per row
    * @param logProb per row, or null when no samples were asked for
    * @param negativeElbo per row, or null when no samples were asked for
    * @param reconstruction rows × features, or null when not asked for
    */
-  public record Scores(float[] joint, float[] reconstructionError, float[] logProb, float[] negativeElbo,
-      float[] reconstruction) {}
+  public record Scores(float[] joint, float[] reconstructionError, float[] anomalyScore, float[] logProb,
+      float[] negativeElbo, float[] reconstruction) {}
 
   /**
    * What an engine computes from the latents: log p(x_r | z) for each row r and each of its latents (the mean of
    * q(z|x_r) first, then the samples), and, when asked, the mean of p(x|z) at each row's first latent.
    *
    * @param logPxz rows × latents per row
+   * @param misfit rows: the deviance of each row at its first latent (see the anomaly score)
    * @param reconstruction rows × features, or null
    */
-  public record Likelihood(float[] logPxz, float[] reconstruction) {}
+  public record Likelihood(float[] logPxz, float[] misfit, float[] reconstruction) {}
 
   private final int featureCount;
   private final int latentSize;
@@ -90,8 +98,8 @@ public abstract class BatchScorer {
   protected abstract float[] encodeJoint(float[] rows, int count);
 
   /**
-   * log p(x|z) of {@code count} rows, each against {@code perRow} latents of {@code z} (count × perRow × latent), and
-   * the reconstruction at each row's first latent when {@link #withReconstruction()}.
+   * log p(x|z) of {@code count} rows, each against {@code perRow} latents of {@code z} (count × perRow × latent), the
+   * deviance at each row's first latent, and the reconstruction there when {@link #withReconstruction()}.
    */
   protected abstract Likelihood logLikelihood(float[] rows, int count, float[] z, int perRow);
 
@@ -129,7 +137,8 @@ public abstract class BatchScorer {
         negativeElbo[r] = (float) (klDivergence(joint, r) - logPxz[r * perRow + 1]);
       }
     }
-    return new Scores(joint, reconstructionError, logProb, negativeElbo, likelihood.reconstruction());
+    return new Scores(joint, reconstructionError, likelihood.misfit(), logProb, negativeElbo,
+        likelihood.reconstruction());
   }
 
   /**

@@ -2,6 +2,7 @@ package dev.sparkvae.model;
 
 import java.util.Arrays;
 import org.deeplearning4j.nn.conf.layers.variational.BernoulliReconstructionDistribution;
+import org.deeplearning4j.nn.conf.layers.variational.GaussianReconstructionDistribution;
 import org.nd4j.linalg.activations.impl.ActivationSigmoid;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -51,13 +52,48 @@ public final class Nd4jScorer extends BatchScorer {
     INDArray pre = model.decodePreOutput(matrix(z, count * perRow, latentSize()));
     float[] logPxz = bernoulliLogits ? rowSums(x.mul(pre).subi(softplus(pre)))
         : model.distribution().exampleNegLogProbability(x, pre).negi().reshape(count * perRow).toFloatVector();
-    float[] reconstruction = null;
-    if (withReconstruction()) {
-      INDArray first = perRow == 1 ? pre
-          : pre.get(NDArrayIndex.interval(0, perRow, (long) count * perRow), NDArrayIndex.all());
-      reconstruction = model.distribution().generateAtMean(first).dup('c').data().asFloat();
+    INDArray first = perRow == 1 ? pre
+        : pre.get(NDArrayIndex.interval(0, perRow, (long) count * perRow), NDArrayIndex.all());
+    float[] misfit = bernoulliLogits ? bernoulliDeviance(rows, count, logPxz, perRow)
+        : gaussianDeviance(rows, count, first);
+    float[] reconstruction = withReconstruction()
+        ? model.distribution().generateAtMean(first).dup('c').data().asFloat() : null;
+    return new Likelihood(logPxz, misfit, reconstruction);
+  }
+
+  /** −log p(x|z) − Σ H(x) at each row's first latent, the entropy summed in double with 0 log 0 = 0. */
+  private float[] bernoulliDeviance(float[] rows, int count, float[] logPxz, int perRow) {
+    int width = featureCount();
+    float[] misfit = new float[count];
+    for (int r = 0; r < count; r++) {
+      double negativeEntropy = 0;
+      for (int i = r * width; i < (r + 1) * width; i++) {
+        double x = rows[i];
+        negativeEntropy += (x > 0 ? x * Math.log(x) : 0) + (x < 1 ? (1 - x) * Math.log(1 - x) : 0);
+      }
+      misfit[r] = (float) (negativeEntropy - logPxz[r * perRow]);
     }
-    return new Likelihood(logPxz, reconstruction);
+    return misfit;
+  }
+
+  /** ½ Σ (x − μ)² / σ² of each row at its first latent, {@code first} the pre-activation [μ | log σ²] there. */
+  private float[] gaussianDeviance(float[] rows, int count, INDArray first) {
+    if (!(model.distribution() instanceof GaussianReconstructionDistribution gaussian)) {
+      throw new IllegalArgumentException("Cannot score p(x|z) " + model.distribution() + ": it must be Gaussian, "
+          + "or Bernoulli with the sigmoid");
+    }
+    int width = featureCount();
+    float[] params = gaussian.getActivationFn().getActivation(first.dup('c'), false).dup('c').data().asFloat();
+    float[] misfit = new float[count];
+    for (int r = 0; r < count; r++) {
+      double sum = 0;
+      for (int f = 0; f < width; f++) {
+        double deviation = rows[r * width + f] - params[r * 2 * width + f];
+        sum += deviation * deviation / Math.exp(params[r * 2 * width + width + f]);
+      }
+      misfit[r] = (float) (0.5 * sum);
+    }
+    return misfit;
   }
 
   /** The sum of each row, in double and in order: the same for a row whatever batch it is in (ND4J's may not be). */

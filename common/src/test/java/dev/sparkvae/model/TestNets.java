@@ -32,7 +32,7 @@ public final class TestNets {
     return new ModelInfo(ModelInfo.FORMAT_VERSION,
         new FeatureSchema("id", "label", "features", List.of(), featureCount), spec,
         JsonNodeFactory.instance.objectNode().put("k", 1), Map.of("spark-vae", "test"), null, "now", 2, 100, 0.99, 300.0,
-        null, null);
+        null, null, "anomaly_score", 100L);
   }
 
   /** Rows of values in [0, 1]. */

@@ -22,9 +22,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code reconstruct}: per-row reconstruction and anomaly scores. Output Parquet: {@code id},
- * {@code reconstruction_error} (−log p(x|z) at z = the latent mean, nats), {@code log_prob} (importance-sampled
- * log p(x) with {@code samples} samples, Burda et al. 2015), {@code reconstruction} (array&lt;float&gt;, only with
- * {@code withReconstruction}), {@code is_anomaly} (reconstruction error above the model's recorded threshold, or
+ * {@code reconstruction_error} (−log p(x|z) at z = the latent mean, nats), {@code anomaly_score} (its deviance: the
+ * misfit, see {@link dev.sparkvae.model.BatchScorer}), {@code log_prob} (importance-sampled log p(x) with
+ * {@code samples} samples, Burda et al. 2015), {@code reconstruction} (array&lt;float&gt;, only with
+ * {@code withReconstruction}), {@code is_anomaly} (the anomaly score above the model's recorded threshold, or
  * {@code threshold} when given), then the columns named in {@code keep}.
  *
  * <p>Sampling noise is seeded by the model checksum and the row id: a re-run or a retried task writes identical
@@ -82,7 +83,8 @@ public final class ReconstructJob {
     if (options.threshold() != null) {
       model.setAnomalyThreshold(options.threshold());
     }
-    List<String> outputs = new ArrayList<>(List.of(RowScoring.RECONSTRUCTION_ERROR, RowScoring.LOG_PROB));
+    List<String> outputs = new ArrayList<>(List.of(RowScoring.RECONSTRUCTION_ERROR, RowScoring.ANOMALY_SCORE,
+        RowScoring.LOG_PROB));
     if (options.withReconstruction()) {
       outputs.add(RowScoring.RECONSTRUCTION);
     }

@@ -76,7 +76,7 @@ public final class VaeEstimator extends Estimator<VaeModel> implements VaeScorin
   private final IntParam averagingFrequency;
   private final IntParam workers;
   private final DoubleParam validationFraction;
-  private final DoubleParam anomalyQuantile;
+  private final DoubleParam falsePositiveRate;
   private final StringArrayParam settings;
 
   public VaeEstimator() {
@@ -117,9 +117,9 @@ public final class VaeEstimator extends Estimator<VaeModel> implements VaeScorin
     validationFraction = bound(new DoubleParam(this, "validationFraction",
         "share of the rows held out for the held-out negative ELBO",
         rule("validationFraction", "train.validation-fraction")), "train.validation-fraction");
-    anomalyQuantile = bound(new DoubleParam(this, "anomalyQuantile",
-        "quantile of the training reconstruction errors taken as the anomaly threshold",
-        rule("anomalyQuantile", "train.anomaly-quantile")), "train.anomaly-quantile");
+    falsePositiveRate = bound(new DoubleParam(this, "falsePositiveRate",
+        "share of the held-out rows above the anomaly threshold the model records",
+        rule("falsePositiveRate", "anomaly.false-positive-rate")), "anomaly.false-positive-rate");
     settings = new StringArrayParam(this, "settings", "key=value settings of conf/defaults.conf",
         ParamRule.of("settings", (String[] pairs) -> problem(Arrays.asList(pairs))));
     setDefault(settings, new String[0]);
@@ -293,8 +293,8 @@ public final class VaeEstimator extends Estimator<VaeModel> implements VaeScorin
     return validationFraction;
   }
 
-  public DoubleParam anomalyQuantile() {
-    return anomalyQuantile;
+  public DoubleParam falsePositiveRate() {
+    return falsePositiveRate;
   }
 
   public StringArrayParam settings() {
@@ -361,8 +361,8 @@ public final class VaeEstimator extends Estimator<VaeModel> implements VaeScorin
     return (Double) getOrDefault(validationFraction);
   }
 
-  public double getAnomalyQuantile() {
-    return (Double) getOrDefault(anomalyQuantile);
+  public double getFalsePositiveRate() {
+    return (Double) getOrDefault(falsePositiveRate);
   }
 
   public String[] getSettings() {
@@ -429,8 +429,8 @@ public final class VaeEstimator extends Estimator<VaeModel> implements VaeScorin
     return with(validationFraction, value);
   }
 
-  public VaeEstimator setAnomalyQuantile(double value) {
-    return with(anomalyQuantile, value);
+  public VaeEstimator setFalsePositiveRate(double value) {
+    return with(falsePositiveRate, value);
   }
 
   /** Any other settings of conf/defaults.conf, as {@code key=value} pairs (e.g. {@code train.l2=1e-4}). */

@@ -52,7 +52,8 @@ import scala.Option;
  * }</pre>
  *
  * <p>Params: those of {@link VaeScoringParams} (the id column defaults to the one trained on) and
- * {@code anomalyThreshold} (the model's recorded threshold, NaN when none): is_anomaly is true above it. Rows are
+ * {@code anomalyThreshold} (the model's recorded threshold, NaN when none): is_anomaly is true when the row's
+ * anomaly_score is above it (its reconstruction_error, for a model trained before anomaly scores were recorded). Rows are
  * validated against the model's feature schema; a bad row fails the job naming file, id and rule, or is left out with
  * {@code skipBadRows}. Features are taken in the units trained on: the model's scaling is folded into its network.
  *
@@ -76,8 +77,8 @@ public final class VaeModel extends Model<VaeModel> implements VaeScoringParams,
     this.uid = uid;
     this.files = files;
     ModelInfo info = files.info();
-    anomalyThreshold = new DoubleParam(this, "anomalyThreshold",
-        "reconstruction error (nats) above which is_anomaly is true");
+    anomalyThreshold = new DoubleParam(this, "anomalyThreshold", "the " + info.thresholdScore()
+        + " (nats) above which is_anomaly is true");
     VaeScoringParams.setScoringDefaults(this, info.featureSchema().idColumn());
     setDefault(anomalyThreshold, info.anomalyThreshold() == null ? Double.NaN : info.anomalyThreshold());
   }
@@ -291,7 +292,7 @@ public final class VaeModel extends Model<VaeModel> implements VaeScoringParams,
         info.vae().distribution());
     RowScoring scoring = new RowScoring(info.modelSha256(), zip, rows, types, carried,
         new RowScoring.Request(Arrays.asList(getOutputCols()), getBatchSize(), getSamples(), getAnomalyThreshold(),
-            getEngine(), getEngineThreads(), getSkipBadRows()),
+            info.thresholdScore(), getEngine(), getEngineThreads(), getSkipBadRows()),
         RowCounters.of(rowsRead, badRows));
     JavaRDD<InternalRow> scored = prepared.queryExecution().toRdd().toJavaRDD().mapPartitions(scoring);
     Dataset<Row> result = spark.internalCreateDataFrame(scored.rdd(), scoredSchema, false);

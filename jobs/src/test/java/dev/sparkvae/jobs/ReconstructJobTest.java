@@ -51,19 +51,22 @@ class ReconstructJobTest {
     assertThat(result.rows()).isEqualTo(500);
     assertThat(result.threshold()).as("the threshold recorded in model.json").isEqualTo(540.0);
     Dataset<Row> scored = TestSpark.session().read().parquet(output);
-    assertThat(scored.columns()).containsExactly("id", "reconstruction_error", "log_prob", "reconstruction",
-        "is_anomaly", "label");
+    assertThat(scored.columns()).containsExactly("id", "reconstruction_error", "anomaly_score", "log_prob",
+        "reconstruction", "is_anomaly", "label");
     List<Row> rows = scored.collectAsList();
     assertThat(rows.stream().map(r -> r.getLong(0)).distinct().count()).as("ids unique").isEqualTo(500);
     List<Float> errors = new java.util.ArrayList<>();
     for (Row row : rows) {
       float error = row.getFloat(1);
-      float logProb = row.getFloat(2);
+      float logProb = row.getFloat(3);
       assertThat(error).isPositive().isFinite();
+      assertThat(row.getFloat(2)).as("the deviance: the error less the rows' entropy").isPositive()
+          .isLessThan(error);
       assertThat(logProb).isNegative().isFinite();
-      List<Float> reconstruction = row.getList(3);
+      List<Float> reconstruction = row.getList(4);
       assertThat(reconstruction).hasSize(784).allSatisfy(p -> assertThat(p).isBetween(0f, 1f));
-      assertThat(row.getBoolean(4)).as("is_anomaly of id %d", row.getLong(0)).isEqualTo(error > 540.0);
+      // A model that records no threshold score: its threshold is over the reconstruction error.
+      assertThat(row.getBoolean(5)).as("is_anomaly of id %d", row.getLong(0)).isEqualTo(error > 540.0);
       errors.add(error);
     }
 
@@ -73,8 +76,8 @@ class ReconstructJobTest {
         .run();
     assertThat(overridden.threshold()).isEqualTo(median);
     List<Row> flagged = TestSpark.session().read().parquet(split).collectAsList();
-    assertThat(flagged).allSatisfy(r -> assertThat(r.getBoolean(4)).isEqualTo(r.getFloat(1) > median));
-    assertThat(flagged.stream().filter(r -> r.getBoolean(4)).count()).as("half above the median").isBetween(240L,
+    assertThat(flagged).allSatisfy(r -> assertThat(r.getBoolean(5)).isEqualTo(r.getFloat(1) > median));
+    assertThat(flagged.stream().filter(r -> r.getBoolean(5)).count()).as("half above the median").isBetween(240L,
         250L);
   }
 
@@ -92,7 +95,7 @@ class ReconstructJobTest {
       for (Row row : TestSpark.session().read().parquet(output).collectAsList()) {
         Row other = byEngine.put(row.getLong(0), row);
         if (other != null) {
-          for (int field = 1; field <= 2; field++) {
+          for (int field = 1; field <= 3; field++) {
             assertThat(row.getFloat(field)).as("%s of id %d", row.schema().fieldNames()[field], row.getLong(0))
                 .isCloseTo(other.getFloat(field), within(1e-5f * Math.abs(other.getFloat(field))));
           }

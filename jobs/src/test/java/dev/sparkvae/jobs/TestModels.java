@@ -28,7 +28,7 @@ public final class TestModels {
     VaeSpec spec = VaeSpec.from(settings);
     MultiLayerNetwork net = VaeNetworks.create(spec, TrainSettings.from(settings), schema.featureCount());
     ModelInfo info = new ModelInfo(ModelInfo.FORMAT_VERSION, schema, spec,
-        JsonNodeFactory.instance.objectNode(), Map.of(), null, "now", 0, 0, 0.99, threshold, null, null);
+        JsonNodeFactory.instance.objectNode(), Map.of(), null, "now", 0, 0, 0.99, threshold, null, null, null, null);
     new ModelArtifact(info, net, List.of()).save(path, new Configuration(), false);
     return net;
   }

@@ -137,6 +137,6 @@ class VaeModelTest {
             + "struct<id:bigint,label:int,features:array<float>>");
     assertThatThrownBy(() -> vae.setOutputCols("z_median"))
         .hasMessage("Cannot set param outputCols to [z_median]: each output must be one of [z_mean, z_log_var, "
-            + "reconstruction_error, log_prob, negative_elbo, reconstruction, is_anomaly]");
+            + "reconstruction_error, anomaly_score, log_prob, negative_elbo, reconstruction, is_anomaly]");
   }
 }

@@ -13,8 +13,10 @@ import org.nd4j.linalg.activations.impl.ActivationSigmoid;
 /**
  * Writes the decoder of a DL4J VAE and its log-likelihood as an ONNX model. Inputs: {@value #LATENTS} float32
  * [N, S, latent], S latents per row, and {@value EncoderOnnx#INPUT} [N, features], the rows. Outputs:
- * {@value #LOG_PXZ} [N, S, 1], log p(x_n | z_ns) in nats, and {@value #RECONSTRUCTION} [N, 1, features], the mean of
- * p(x|z) at each row's first latent. N and S are dynamic; ONNX Runtime computes only the outputs asked for.
+ * {@value #LOG_PXZ} [N, S, 1], log p(x_n | z_ns) in nats, {@value #RECONSTRUCTION} [N, 1, features], the mean of
+ * p(x|z) at each row's first latent, and {@value #MISFIT} [N, 1, 1], the deviance of each row at its first latent
+ * (see {@link dev.sparkvae.model.BatchScorer}). N and S are dynamic; ONNX Runtime computes only the outputs asked
+ * for.
  *
  * <ul>
  *   <li>Bernoulli p(x|z) with the sigmoid: Σ_f x_f·a_f − softplus(a_f) over the logits a, exact for saturated
@@ -23,6 +25,8 @@ import org.nd4j.linalg.activations.impl.ActivationSigmoid;
  *       Runtime's Sigmoid and Log are vectorized where its Softplus is not (1.8× the whole scorer, bench/RESULTS.md).
  *   <li>Gaussian p(x|z): −½ Σ_f (log σ²_f + (x_f − μ_f)² / σ²_f) − ½ F log 2π, the distribution's activation applied
  *       to [μ | log σ²] first, as DL4J does.
+ *   <li>Deviance: Bernoulli, −log p(x|z) − Σ_f H(x_f) with the binary entropy H (x log x read as 0 at x = 0);
+ *       Gaussian, ½ Σ_f (x_f − μ_f)² / σ²_f.
  * </ul>
  *
  * <p>The model is a snapshot of the decoder parameters (about 1 MB for 16-256-256-784); keep the bytes off logs.
@@ -34,6 +38,10 @@ public final class LikelihoodOnnx {
   public static final String LOG_PXZ = "log_px_z";
   /** Name of the reconstruction output. */
   public static final String RECONSTRUCTION = "reconstruction";
+  /** Name of the deviance output. */
+  public static final String MISFIT = "misfit";
+  /** Below it, x log x is taken as 0 (ONNX's Log(0) is −∞, and 0 · −∞ is NaN). */
+  private static final float ENTROPY_FLOOR = 1e-30f;
 
   private LikelihoodOnnx() {}
 
@@ -52,6 +60,7 @@ public final class LikelihoodOnnx {
         .input(EncoderOnnx.INPUT, OnnxGraph.BATCH, features)
         .output(LOG_PXZ, OnnxGraph.BATCH, OnnxGraph.PER_ROW, 1)
         .output(RECONSTRUCTION, OnnxGraph.BATCH, 1, features)
+        .output(MISFIT, OnnxGraph.BATCH, 1, 1)
         .longs("zero", 0).longs("one", 1).longs("axis1", 1).longs("axis2", 2);
     String pre = layers(graph, layers);
     if (distribution instanceof GaussianReconstructionDistribution normal) {
@@ -68,8 +77,27 @@ public final class LikelihoodOnnx {
           .node("Sub", LOG_PXZ, "x_dot_logits", "softplus_sum")
           .node("Slice", "first_logits", pre, "zero", "one", "axis1")
           .node("Sigmoid", RECONSTRUCTION, "first_logits");
+      bernoulliDeviance(graph);
     }
     return graph.toBytes();
+  }
+
+  /** {@value #MISFIT} of a Bernoulli p(x|z): Σ_f x log x + (1 − x) log(1 − x) − log p(x|z) at the first latent. */
+  private static void bernoulliDeviance(OnnxGraph graph) {
+    graph.initializer("entropy_floor", new float[] {ENTROPY_FLOOR})
+        .initializer("unit", new float[] {1f})
+        .node("Max", "x_floored", EncoderOnnx.INPUT, "entropy_floor")
+        .node("Log", "log_x", "x_floored")
+        .node("Mul", "x_log_x", EncoderOnnx.INPUT, "log_x")
+        .node("Sub", "complement", "unit", EncoderOnnx.INPUT)
+        .node("Max", "complement_floored", "complement", "entropy_floor")
+        .node("Log", "log_complement", "complement_floored")
+        .node("Mul", "complement_log_complement", "complement", "log_complement")
+        .node("Add", "negative_entropy_terms", "x_log_x", "complement_log_complement")
+        .node("ReduceSum", "negative_entropy", "negative_entropy_terms", "axis1")
+        .node("Unsqueeze", "negative_entropy_per_latent", "negative_entropy", "axis2")
+        .node("Slice", "first_log_pxz", LOG_PXZ, "zero", "one", "axis1")
+        .node("Sub", MISFIT, "negative_entropy_per_latent", "first_log_pxz");
   }
 
   /**
@@ -135,7 +163,11 @@ public final class LikelihoodOnnx {
         .node("ReduceSum", "term_sum", "terms", "axis2")
         .node("Mul", "half_sum", "term_sum", "minus_half")
         .node("Add", LOG_PXZ, "half_sum", "log_normalizer")
-        .node("Slice", RECONSTRUCTION, "mean", "zero", "one", "axis1");
+        .node("Slice", RECONSTRUCTION, "mean", "zero", "one", "axis1")
+        .initializer("half", new float[] {0.5f})
+        .node("Slice", "first_scaled_deviation", "scaled_deviation", "zero", "one", "axis1")
+        .node("ReduceSum", "first_deviation_sum", "first_scaled_deviation", "axis2")
+        .node("Mul", MISFIT, "first_deviation_sum", "half");
   }
 
   /**

@@ -52,8 +52,9 @@ public final class OnnxRuntimeScorer extends BatchScorer implements AutoCloseabl
       encoder.close();
       throw new IllegalArgumentException("Cannot load the ONNX log-likelihood model: " + e.getMessage(), e);
     }
-    outputs = withReconstruction ? Set.of(LikelihoodOnnx.LOG_PXZ, LikelihoodOnnx.RECONSTRUCTION)
-        : Set.of(LikelihoodOnnx.LOG_PXZ);
+    outputs = withReconstruction
+        ? Set.of(LikelihoodOnnx.LOG_PXZ, LikelihoodOnnx.MISFIT, LikelihoodOnnx.RECONSTRUCTION)
+        : Set.of(LikelihoodOnnx.LOG_PXZ, LikelihoodOnnx.MISFIT);
   }
 
   @Override
@@ -78,6 +79,7 @@ public final class OnnxRuntimeScorer extends BatchScorer implements AutoCloseabl
         OrtSession.Result result = session.run(Map.of(EncoderOnnx.INPUT, x, LikelihoodOnnx.LATENTS, latents),
             outputs)) {
       return new Likelihood(floats(result, LikelihoodOnnx.LOG_PXZ, count * perRow),
+          floats(result, LikelihoodOnnx.MISFIT, count),
           withReconstruction() ? floats(result, LikelihoodOnnx.RECONSTRUCTION, rowFloats) : null);
     } catch (OrtException e) {
       throw new IllegalStateException("ONNX Runtime failed to score " + count + " rows: " + e.getMessage(), e);

@@ -50,6 +50,7 @@ class OnnxRuntimeScorerTest {
       BatchScorer.Scores scores = scorer.score(x, ids(ROWS));
       assertClose(scores.joint(), reference.joint(), 1e-5);
       assertClose(scores.reconstructionError(), reference.reconstructionError(), 1e-5);
+      assertClose(scores.anomalyScore(), reference.anomalyScore(), 1e-5);
       assertClose(scores.logProb(), reference.logProb(), 1e-5);
       assertClose(scores.negativeElbo(), reference.negativeElbo(), 1e-5);
       assertClose(scores.reconstruction(), reference.reconstruction(), 1e-5);
@@ -57,6 +58,56 @@ class OnnxRuntimeScorerTest {
       assertThat(alone.logProb()[0]).as("a row's values do not depend on its batch")
           .isEqualTo(scores.logProb()[ROWS - 1]);
       assertThat(alone.reconstructionError()[0]).isEqualTo(scores.reconstructionError()[ROWS - 1]);
+    }
+  }
+
+  /**
+   * A decoder that reconstructs {@code x} exactly whatever z is: its last layer's weights 0 and its bias the
+   * logits of x (Bernoulli) or [x | log σ²] (Gaussian).
+   */
+  private static MultiLayerNetwork perfectDecoder(String distribution, float[] x) {
+    MultiLayerNetwork net = network(distribution, 3);
+    var params = net.getLayer(0).paramTable();
+    params.get("pXZW").assign(0);
+    INDArray bias = params.get("pXZb");
+    for (int f = 0; f < x.length; f++) {
+      if (distribution.equals(VaeSpec.BERNOULLI)) {
+        bias.putScalar(f, x[f] == 0 ? -40 : x[f] == 1 ? 40 : Math.log(x[f] / (1 - x[f])));
+      } else {
+        bias.putScalar(f, x[f]);
+        bias.putScalar(x.length + f, -3 + 0.3 * f);
+      }
+    }
+    return net;
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {VaeSpec.BERNOULLI, VaeSpec.GAUSSIAN})
+  void theAnomalyScoreOfAPerfectReconstructionIsZeroAtEveryGreyLevel(String distribution) {
+    float[] grey = new float[TestNets.FEATURES];
+    for (int f = 0; f < grey.length; f++) {
+      grey[f] = f / (grey.length - 1f);
+    }
+    MultiLayerNetwork net = perfectDecoder(distribution, grey);
+    float[] other = grey.clone();
+    other[3] = 1 - other[3];
+    float[] rows = new float[2 * grey.length];
+    System.arraycopy(grey, 0, rows, 0, grey.length);
+    System.arraycopy(other, 0, rows, grey.length, grey.length);
+    BatchScorer.Scores reference = new Nd4jScorer(VaeMaths.of(net), 0, false, 1).score(rows, 2, ids(2));
+    try (OnnxRuntimeScorer scorer = new OnnxRuntimeScorer(net, 0, false, 1, 1)) {
+      for (BatchScorer.Scores scores : new BatchScorer.Scores[] {reference, scorer.score(rows, 2, ids(2))}) {
+        assertThat(scores.anomalyScore()[0]).as("a perfect reconstruction").isCloseTo(0f, within(1e-4f));
+        assertThat(scores.reconstructionError()[0]).as("while its -log p(x|z) is not 0")
+            .isNotCloseTo(0f, within(1f));
+        // One feature off by 1 - 2x: the deviance of that feature alone, derived from its definition.
+        double x = other[3];
+        double p = grey[3];
+        double expected = distribution.equals(VaeSpec.BERNOULLI)
+            ? (x > 0 ? x * Math.log(x / p) : 0) + (x < 1 ? (1 - x) * Math.log((1 - x) / (1 - p)) : 0)
+            : 0.5 * (x - p) * (x - p) / Math.exp(-3 + 0.3 * 3);
+        assertThat((double) scores.anomalyScore()[1]).as("one feature off").isCloseTo(expected, within(1e-4));
+      }
     }
   }
 

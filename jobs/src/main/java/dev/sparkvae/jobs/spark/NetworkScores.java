@@ -47,23 +47,29 @@ public final class NetworkScores {
     return total._2() == 0 ? Double.NaN : total._1() / total._2();
   }
 
-  /** The {@code quantile} (0..1) of the per-example reconstruction errors −log p(x|z = mean) (nats). */
-  public static double reconstructionErrorQuantile(JavaRDD<DataSet> batches, MultiLayerNetwork net,
-      double quantile) {
-    JavaRDD<Double> errors = withNetwork(batches, net, (model, partition, it) -> {
+  /**
+   * The ⌈q·n⌉-th smallest of the {@code rows} anomaly scores of {@code batches} (the deviance at z = the latent mean,
+   * see {@link dev.sparkvae.model.BatchScorer}), q = {@code quantile}: at most (1 − q)·n of the rows score above it.
+   * Exact; only the n − ⌈q·n⌉ + 1 highest scores reach the driver.
+   *
+   * @param rows the number of rows in {@code batches}, at least 1
+   */
+  public static double anomalyScoreQuantile(JavaRDD<DataSet> batches, MultiLayerNetwork net, double quantile,
+      long rows) {
+    JavaRDD<Double> scores = withNetwork(batches, net, (model, partition, it) -> {
       Nd4jScorer scorer = new Nd4jScorer(model, 0, false, 0);
       List<Double> values = new ArrayList<>();
       while (it.hasNext()) {
         INDArray x = it.next().getFeatures();
-        for (float error : scorer.score(x, new long[(int) x.size(0)]).reconstructionError()) {
-          values.add((double) error);
+        for (float score : scorer.score(x, new long[(int) x.size(0)]).anomalyScore()) {
+          values.add((double) score);
         }
       }
       return values;
     });
-    SparkSession spark = SparkSession.builder().sparkContext(batches.context()).getOrCreate();
-    return spark.createDataset(errors.rdd(), Encoders.DOUBLE()).stat()
-        .approxQuantile("value", new double[] {quantile}, 1e-4)[0];
+    long rank = Math.max(1, (long) Math.ceil(quantile * rows));
+    List<Double> highest = scores.top(Math.toIntExact(rows - rank + 1));
+    return highest.get(highest.size() - 1);
   }
 
   /** What to compute in one partition with the network rebuilt there. */

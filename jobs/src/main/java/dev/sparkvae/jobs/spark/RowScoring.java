@@ -27,8 +27,8 @@ import org.apache.spark.sql.types.StructField;
  * fields are kept until their batch is scored (not whole rows, which hold the wide feature arrays).
  *
  * <p>Outputs, in the order asked: {@code z_mean}, {@code z_log_var} (array&lt;float&gt;), {@code reconstruction_error},
- * {@code log_prob}, {@code negative_elbo} (float), {@code reconstruction} (array&lt;float&gt;), {@code is_anomaly}
- * (reconstruction error above the threshold). When only the latent outputs are asked, neither the decoder nor any
+ * {@code anomaly_score}, {@code log_prob}, {@code negative_elbo} (float), {@code reconstruction} (array&lt;float&gt;),
+ * {@code is_anomaly} (the model's threshold score above the threshold). When only the latent outputs are asked, neither the decoder nor any
  * sampling runs, and the configured engine's encoder computes them; otherwise the engine's scorer
  * ({@link dev.sparkvae.model.engine.EncoderEngines#scorer}) computes them all.
  *
@@ -41,12 +41,13 @@ public final class RowScoring implements FlatMapFunction<Iterator<InternalRow>, 
   public static final String Z_MEAN = "z_mean";
   public static final String Z_LOG_VAR = "z_log_var";
   public static final String RECONSTRUCTION_ERROR = "reconstruction_error";
+  public static final String ANOMALY_SCORE = "anomaly_score";
   public static final String LOG_PROB = "log_prob";
   public static final String NEGATIVE_ELBO = "negative_elbo";
   public static final String RECONSTRUCTION = "reconstruction";
   public static final String IS_ANOMALY = "is_anomaly";
-  public static final List<String> OUTPUTS = List.of(Z_MEAN, Z_LOG_VAR, RECONSTRUCTION_ERROR, LOG_PROB,
-      NEGATIVE_ELBO, RECONSTRUCTION, IS_ANOMALY);
+  public static final List<String> OUTPUTS = List.of(Z_MEAN, Z_LOG_VAR, RECONSTRUCTION_ERROR, ANOMALY_SCORE,
+      LOG_PROB, NEGATIVE_ELBO, RECONSTRUCTION, IS_ANOMALY);
 
   /**
    * What to compute.
@@ -54,13 +55,15 @@ public final class RowScoring implements FlatMapFunction<Iterator<InternalRow>, 
    * @param outputs output names from {@link #OUTPUTS}
    * @param batchSize rows per forward pass
    * @param samples importance samples for log_prob and negative_elbo
-   * @param anomalyThreshold reconstruction error above which a row is an anomaly (used for is_anomaly)
+   * @param anomalyThreshold the score above which a row is an anomaly (used for is_anomaly)
+   * @param thresholdScore the score compared with the threshold: {@link #ANOMALY_SCORE}, or
+   *     {@link #RECONSTRUCTION_ERROR} for a model whose threshold was taken over that
    * @param engineName the {@link dev.sparkvae.model.engine.EncoderEngines} name of the engine of every output
    * @param engineThreads native threads of that engine per task
    * @param skipBadRows leave bad rows out (counted) instead of failing
    */
-  public record Request(List<String> outputs, int batchSize, int samples, double anomalyThreshold, String engineName,
-      int engineThreads, boolean skipBadRows) implements Serializable {
+  public record Request(List<String> outputs, int batchSize, int samples, double anomalyThreshold,
+      String thresholdScore, String engineName, int engineThreads, boolean skipBadRows) implements Serializable {
     public Request {
       outputs = List.copyOf(outputs);
     }
@@ -99,8 +102,8 @@ public final class RowScoring implements FlatMapFunction<Iterator<InternalRow>, 
     return switch (output) {
       case Z_MEAN, Z_LOG_VAR, RECONSTRUCTION -> DataTypes.createStructField(output,
           DataTypes.createArrayType(DataTypes.FloatType, false), false);
-      case RECONSTRUCTION_ERROR, LOG_PROB, NEGATIVE_ELBO -> DataTypes.createStructField(output, DataTypes.FloatType,
-          false);
+      case RECONSTRUCTION_ERROR, ANOMALY_SCORE, LOG_PROB, NEGATIVE_ELBO -> DataTypes.createStructField(output,
+          DataTypes.FloatType, false);
       case IS_ANOMALY -> DataTypes.createStructField(output, DataTypes.BooleanType, false);
       default -> throw new IllegalArgumentException("Unknown output " + output + "; known outputs: " + OUTPUTS);
     };
@@ -168,11 +171,13 @@ public final class RowScoring implements FlatMapFunction<Iterator<InternalRow>, 
         case Z_LOG_VAR -> UnsafeArrayData.fromPrimitiveArray(Arrays.copyOfRange(scores.joint(), joint + latent,
             joint + 2 * latent));
         case RECONSTRUCTION_ERROR -> scores.reconstructionError()[r];
+        case ANOMALY_SCORE -> scores.anomalyScore()[r];
         case LOG_PROB -> scores.logProb()[r];
         case NEGATIVE_ELBO -> scores.negativeElbo()[r];
         case RECONSTRUCTION -> UnsafeArrayData.fromPrimitiveArray(Arrays.copyOfRange(scores.reconstruction(),
             r * featureCount, (r + 1) * featureCount));
-        case IS_ANOMALY -> scores.reconstructionError()[r] > request.anomalyThreshold();
+        case IS_ANOMALY -> (request.thresholdScore().equals(ANOMALY_SCORE) ? scores.anomalyScore()
+            : scores.reconstructionError())[r] > request.anomalyThreshold();
         default -> throw new IllegalStateException(output);
       };
     }
@@ -209,7 +214,7 @@ public final class RowScoring implements FlatMapFunction<Iterator<InternalRow>, 
         return;
       }
       scores = engine != null
-          ? new BatchScorer.Scores(engine.encodeJoint(batcher.buffer(), size), null, null, null, null)
+          ? new BatchScorer.Scores(engine.encodeJoint(batcher.buffer(), size), null, null, null, null, null)
           : scorer.score(batcher.buffer(), size, ids);
       batcher.clear();
     }

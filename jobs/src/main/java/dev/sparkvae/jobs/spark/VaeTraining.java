@@ -66,7 +66,7 @@ public final class VaeTraining {
   /** Settings a resumed run may change: they do not alter what the remaining epochs compute from a checkpoint. */
   private static final List<String> RESUMABLE_CHANGES = List.of("train.epochs", "train.learning-rate",
       "train.checkpoint-dir", "train.checkpoint-every-epochs", "train.checkpoints-kept", "train.eval-batch-size",
-      "train.anomaly-quantile", "train.prefetch-batches");
+      "train.prefetch-batches");
   /** A feature range beyond which unscaled features are a likely cause of a divergence. */
   private static final double LARGE_RANGE = 100;
 
@@ -199,10 +199,11 @@ public final class VaeTraining {
         rounds.add(master.lastRoundTimings());
       }
       MultiLayerNetwork served = scaling.foldInto(net);
-      double threshold = anomalyThreshold(trainRows, schema, served);
+      double quantile = 1 - train.falsePositiveRate();
+      Double threshold = anomalyThreshold(testBatches, testExamples, served, quantile);
       ModelInfo info = new ModelInfo(ModelInfo.FORMAT_VERSION, schema, recipe.vae(),
           Json.MAPPER.readTree(settings.toJson()), versions(), null, Instant.now().toString(), train.epochs(),
-          trainExamples, train.anomalyQuantile(), threshold, scaling, null);
+          trainExamples, quantile, threshold, scaling, null, RowScoring.ANOMALY_SCORE, testExamples);
       return new Trained(served, info, metrics, trainExamples, testExamples, bad, check, trainFrame, testFrame,
           restored.map(Checkpoints.Restored::epoch).orElse(0), rounds);
     } finally {
@@ -282,14 +283,25 @@ public final class VaeTraining {
         + "to %.6g: set data.scaling = standardize", feature, stats.min(widest), stats.max(widest));
   }
 
-  /** The {@code train.anomaly-quantile} of the training rows' reconstruction errors under the served network. */
-  private double anomalyThreshold(JavaRDD<float[]> trainRows, FeatureSchema schema, MultiLayerNetwork served) {
+  /**
+   * The {@code quantile} of the held-out rows' anomaly scores under the served network, or null, with a warning,
+   * when there are no held-out rows; warns when they are too few for the false-positive rate to be met closely.
+   */
+  private Double anomalyThreshold(JavaRDD<DataSet> heldOut, long rows, MultiLayerNetwork served, double quantile) {
+    if (rows == 0) {
+      LOG.warn("train: no held-out rows, so no anomaly threshold: give --test or train.validation-fraction > 0, "
+          + "or pass the threshold when scoring");
+      return null;
+    }
+    double rate = 1 - quantile;
+    if (rows < 10 / rate) {
+      LOG.warn("train: the anomaly threshold comes from only {} held-out rows: the realised false-positive rate may "
+          + "be far from {} (ten times 1 / rate, {} rows, would bring it close)", rows, rate, Math.round(10 / rate));
+    }
     spark.sparkContext().setJobDescription("train: anomaly threshold");
-    double threshold = NetworkScores.reconstructionErrorQuantile(
-        Minibatches.batches(trainRows, schema.featureCount(), recipe.train().evalBatchSize()), served,
-        recipe.train().anomalyQuantile());
-    LOG.info("train: anomaly threshold {} nats (quantile {} of training reconstruction errors)",
-        String.format("%.3f", threshold), recipe.train().anomalyQuantile());
+    double threshold = NetworkScores.anomalyScoreQuantile(heldOut, served, quantile, rows);
+    LOG.info("train: anomaly threshold {} (the {} quantile of the anomaly scores of {} held-out rows)",
+        String.format("%.3f", threshold), quantile, rows);
     return threshold;
   }
 
