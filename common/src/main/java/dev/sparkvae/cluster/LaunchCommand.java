@@ -235,6 +235,7 @@ public final class LaunchCommand {
   }
 
   private static final class UsageError extends RuntimeException {
+    private static final long serialVersionUID = 1L;
     UsageError(String message) {
       super(message);
     }

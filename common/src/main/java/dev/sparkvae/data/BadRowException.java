@@ -2,6 +2,7 @@ package dev.sparkvae.data;
 
 /** A row that cannot be used; the message names file, row id, column and the rule it breaks. */
 public class BadRowException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
   private final String reason;
 
   /**

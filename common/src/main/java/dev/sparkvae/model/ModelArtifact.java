@@ -2,6 +2,7 @@ package dev.sparkvae.model;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.sparkvae.io.AtomicDirectory;
+import dev.sparkvae.io.HadoopPaths;
 import dev.sparkvae.model.engine.ServingOnnx;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -137,11 +138,11 @@ public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<Epoc
   public static Verified readVerified(String dir, Configuration hadoopConf) throws IOException {
     Path root = new Path(dir);
     FileSystem fs = root.getFileSystem(hadoopConf);
-    if (!fs.isDirectory(root)) {
+    if (!HadoopPaths.isDirectory(fs, root)) {
       throw new IOException("Cannot load model from " + dir + ": the directory does not exist");
     }
     for (String name : new String[] {MODEL_JSON, MODEL_ZIP}) {
-      if (!fs.isFile(new Path(root, name))) {
+      if (!HadoopPaths.isFile(fs, new Path(root, name))) {
         throw new IOException("Cannot load model from " + dir + ": " + name + " is missing");
       }
     }
@@ -152,7 +153,7 @@ public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<Epoc
     } catch (IOException e) {
       throw new IOException("Cannot load model from " + dir + ": model.json is not valid (" + e.getMessage() + ")", e);
     }
-    if (fs.isFile(new Path(root, METRICS_JSON))) {
+    if (HadoopPaths.isFile(fs, new Path(root, METRICS_JSON))) {
       try (InputStream in = fs.open(new Path(root, METRICS_JSON))) {
         metrics = Json.MAPPER.readValue(in, new TypeReference<List<EpochMetrics>>() {});
       }

@@ -140,12 +140,12 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
    * Deterministic, and no random state carried from epoch to epoch.
    */
   @Override
-  @SuppressWarnings("unchecked")
   protected <T> JavaRDD<T>[] getSplitRDDs(JavaRDD<T> trainingData, int totalDataSetObjectCount,
       int examplesPerDataSetObject) {
     int perRound = getNumDataSetObjectsPerSplit(examplesPerDataSetObject);
     int roundCount = Math.max(1, totalDataSetObjectCount / perRound);
-    JavaRDD<T>[] splits = new JavaRDD[roundCount];
+    @SuppressWarnings("unchecked") // Java has no generic array creation; the array only ever holds JavaRDD<T>
+    JavaRDD<T>[] splits = (JavaRDD<T>[]) new JavaRDD<?>[roundCount];
     for (int round = 0; round < roundCount; round++) {
       splits[round] = trainingData.mapPartitions(new RoundShare<>(round, roundCount), true);
     }

@@ -58,6 +58,7 @@ public final class VaePretrainingStep {
    * @return the minibatch's mean negative ELBO per example (nats, before this step's update, without the weight
    *     penalty)
    */
+  @SuppressWarnings("try") // the workspace scope's try only enters and leaves it; the body needs no reference
   public static double fit(MultiLayerNetwork net, INDArray features, long noiseSeed) {
     if (net.getGradientsViewArray() == null) {
       net.initGradientsView();

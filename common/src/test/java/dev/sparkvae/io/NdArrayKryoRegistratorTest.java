@@ -34,7 +34,7 @@ class NdArrayKryoRegistratorTest {
         matrix.get(NDArrayIndex.interval(1, 4), NDArrayIndex.interval(2, 6)),
         matrix.transpose(),
         Nd4j.rand(DataType.FLOAT, 3, 4, 5).permute(2, 0, 1),
-        Nd4j.rand(DataType.DOUBLE, 'f', 5, 3),
+        Nd4j.rand(DataType.DOUBLE, 'f', 5L, 3L),
         Nd4j.createFromArray(1, 2, 3, 4).reshape(2, 2),
         Nd4j.createFromArray(5L, -6L),
         Nd4j.createFromArray(true, false, true),

@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 
 import dev.sparkvae.data.IdxFile;
 import dev.sparkvae.io.AtomicDirectory;
+import dev.sparkvae.io.HadoopPaths;
 import dev.sparkvae.jobs.spark.FeatureFrames;
 import java.io.IOException;
 import java.io.InputStream;
@@ -91,7 +92,7 @@ public final class ImportJob {
   private static InputStream open(String file, Configuration hadoopConf) throws IOException {
     Path path = new Path(file);
     FileSystem fs = path.getFileSystem(hadoopConf);
-    if (!fs.isFile(path)) {
+    if (!HadoopPaths.isFile(fs, path)) {
       throw new IOException("Cannot read IDX file " + file + ": it does not exist");
     }
     return fs.open(path);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sparkvae.config.PlotSettings;
+import dev.sparkvae.io.HadoopPaths;
 import dev.sparkvae.model.Json;
 import dev.sparkvae.model.ModelArtifact;
 import java.io.DataOutputStream;
@@ -106,7 +107,8 @@ class HdfsRoundTripTest {
     assertThat(trained.trainExamples()).isEqualTo(400);
     for (String file : List.of("model.zip", "model.json", "metrics.json", "encoder.onnx", "decoder.onnx",
         "plots/training-curve.png", "plots/latent-map.png", "plots/reconstructions.png", "plots/prior-samples.png")) {
-      assertThat(fs.isFile(new org.apache.hadoop.fs.Path(model + "/" + file))).as("%s on HDFS", file).isTrue();
+      assertThat(HadoopPaths.isFile(fs, new org.apache.hadoop.fs.Path(model + "/" + file)))
+          .as("%s on HDFS", file).isTrue();
     }
     try (InputStream in = fs.open(new org.apache.hadoop.fs.Path(model + "/plots/latent-map.png"))) {
       assertThat(ImageIO.read(in).getWidth()).isEqualTo(800);

@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
  * submit-scripts/sparkvae.sh and spark-submit with the shaded CPU jar. Every command's output is kept in a log file
  * under the cluster's directory.
  */
+@SuppressWarnings("try") // close() waits for the stop script, so it may be interrupted
 final class LoopbackCluster implements AutoCloseable {
   static final Path ROOT = Paths.get("..").toAbsolutePath().normalize();
   static final Path SPARK_HOME = ROOT.resolve("jobs/spark-home/target/spark-home");

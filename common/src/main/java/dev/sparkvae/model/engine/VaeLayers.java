@@ -100,7 +100,7 @@ public final class VaeLayers {
   }
 
   private static Dense dense(INDArray weights, INDArray bias, Activation activation) {
-    return new Dense((int) weights.rows(), (int) weights.columns(),
+    return new Dense(weights.rows(), weights.columns(),
         weights.castTo(DataType.FLOAT).dup('c').data().asFloat(),
         bias.castTo(DataType.FLOAT).dup('c').data().asFloat(), activation);
   }

@@ -10,7 +10,9 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.parquet.HadoopReadOptions;
 import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.SerializableConfiguration;
@@ -83,7 +85,9 @@ public record InputFiles(String path, List<String> files, Map<String, String> co
     SerializableConfiguration conf = new SerializableConfiguration(spark.sparkContext().hadoopConfiguration());
     int slices = Math.max(1, Math.min(files.size(), 4 * jsc.defaultParallelism()));
     List<Tuple2<String, String>> problems = jsc.parallelize(files, slices).flatMap(file -> {
-      try (ParquetFileReader reader = ParquetFileReader.open(conf.value(), new Path(file))) {
+      Path path = new Path(file);
+      try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(path, conf.value()),
+          HadoopReadOptions.builder(conf.value(), path).build())) {
         reader.getFooter();
         return List.<Tuple2<String, String>>of().iterator();
       } catch (IOException | RuntimeException e) {

@@ -123,6 +123,7 @@ public final class Minibatches {
 
   /** Deals the rows of each input partition round robin, starting at the input partition's index. */
   private static final class RoundRobin extends Partitioner {
+    private static final long serialVersionUID = 1L;
     private static final int POSITION_BITS = 40;
     private final int partitions;
 

@@ -3,7 +3,6 @@ package dev.sparkvae.jobs.spark;
 import dev.sparkvae.data.BadRowException;
 import dev.sparkvae.data.FeatureBatcher;
 import dev.sparkvae.model.BatchScorer;
-import dev.sparkvae.model.VaeMaths;
 import dev.sparkvae.model.engine.EncoderEngine;
 import dev.sparkvae.run.FaultInjection;
 import java.io.Serializable;
