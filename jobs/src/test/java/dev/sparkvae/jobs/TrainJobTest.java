@@ -8,15 +8,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.sparkvae.config.Settings;
 import dev.sparkvae.config.TrainSettings;
 import dev.sparkvae.config.VaeSpec;
+import dev.sparkvae.data.InputChecks;
 import dev.sparkvae.model.EpochMetrics;
 import dev.sparkvae.model.Json;
 import dev.sparkvae.model.ModelArtifact;
+import dev.sparkvae.model.ModelInfo;
 import dev.sparkvae.model.VaeMaths;
 import dev.sparkvae.model.VaeNetworks;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.Encoders;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -108,7 +111,30 @@ class TrainJobTest {
             false)).run();
     assertThat(result.trainExamples()).as("3 partitions, each ending in a partial minibatch").isEqualTo(2000);
     assertThat(result.metrics().get(0).testNegElbo()).isBetween(50.0, 600.0);
-    assertThat(result.artifact().info().anomalyThreshold()).as("99th percentile of training errors").isPositive();
+    assertThat(result.artifact().info().anomalyThreshold()).as("99th percentile of held-out scores").isPositive();
+  }
+
+  @Test
+  void theThresholdFlagsTheFalsePositiveRateOfTheHeldOutRowsExactly() throws Exception {
+    String model = dir.resolve("model").toString();
+    String test = TestSpark.SAMPLE.resolve("test").toString();
+    TrainJob.Result result = train(TestSpark.smallRecipe("train.epochs=1", "anomaly.false-positive-rate=0.03"), test,
+        model);
+    ModelInfo info = result.artifact().info();
+    assertThat(info.anomalyScore()).isEqualTo("anomaly_score");
+    assertThat(info.anomalyThresholdRows()).isEqualTo(500);
+    assertThat(info.anomalyQuantile()).isCloseTo(0.97, within(1e-12));
+
+    String output = dir.resolve("scores").toString();
+    new ReconstructJob(TestSpark.session(), new ReconstructJob.Options(test, model, output, List.of(), 1, false, null,
+        256, "parquet", false, InputChecks.DEFAULTS, "nd4j", 1)).run();
+    List<Float> scores = TestSpark.session().read().parquet(output).select("anomaly_score").as(Encoders.FLOAT())
+        .collectAsList().stream().sorted().toList();
+    // The ceil(0.97 * 500) = 485th smallest of the 500 scores: 15 rows (3%) above it.
+    assertThat(info.anomalyThreshold()).as("the exact quantile")
+        .isCloseTo(scores.get(484), within(1e-5 * Math.abs(scores.get(484))));
+    long flagged = TestSpark.session().read().parquet(output).where("is_anomaly").count();
+    assertThat(flagged).as("the held-out rows flagged: the false-positive rate").isEqualTo(15);
   }
 
   @Test
