@@ -200,7 +200,7 @@ public final class VaeTraining {
       }
       MultiLayerNetwork served = scaling.foldInto(net);
       double quantile = 1 - train.falsePositiveRate();
-      Double threshold = anomalyThreshold(testBatches, testExamples, served, quantile);
+      Double threshold = anomalyThreshold(testBatches, testExamples, served, train.falsePositiveRate());
       ModelInfo info = new ModelInfo(ModelInfo.FORMAT_VERSION, schema, recipe.vae(),
           Json.MAPPER.readTree(settings.toJson()), versions(), null, Instant.now().toString(), train.epochs(),
           trainExamples, quantile, threshold, scaling, null, RowScoring.ANOMALY_SCORE, testExamples);
@@ -284,24 +284,23 @@ public final class VaeTraining {
   }
 
   /**
-   * The {@code quantile} of the held-out rows' anomaly scores under the served network, or null, with a warning,
-   * when there are no held-out rows; warns when they are too few for the false-positive rate to be met closely.
+   * The (1 − {@code rate}) quantile of the held-out rows' anomaly scores under the served network, or null, with a
+   * warning, when there are no held-out rows; warns when they are too few for the rate to be met closely.
    */
-  private Double anomalyThreshold(JavaRDD<DataSet> heldOut, long rows, MultiLayerNetwork served, double quantile) {
+  private Double anomalyThreshold(JavaRDD<DataSet> heldOut, long rows, MultiLayerNetwork served, double rate) {
     if (rows == 0) {
       LOG.warn("train: no held-out rows, so no anomaly threshold: give --test or train.validation-fraction > 0, "
           + "or pass the threshold when scoring");
       return null;
     }
-    double rate = 1 - quantile;
     if (rows < 10 / rate) {
       LOG.warn("train: the anomaly threshold comes from only {} held-out rows: the realised false-positive rate may "
           + "be far from {} (ten times 1 / rate, {} rows, would bring it close)", rows, rate, Math.round(10 / rate));
     }
     spark.sparkContext().setJobDescription("train: anomaly threshold");
-    double threshold = NetworkScores.anomalyScoreQuantile(heldOut, served, quantile, rows);
-    LOG.info("train: anomaly threshold {} (the {} quantile of the anomaly scores of {} held-out rows)",
-        String.format("%.3f", threshold), quantile, rows);
+    double threshold = NetworkScores.anomalyScoreQuantile(heldOut, served, 1 - rate, rows);
+    LOG.info("train: anomaly threshold {} (flags {} of the {} held-out rows' anomaly scores)",
+        String.format("%.3f", threshold), rate, rows);
     return threshold;
   }
 
