@@ -247,6 +247,22 @@ public final class Settings {
     return result;
   }
 
+  /** A list of integers (any sign). */
+  public List<Integer> integerList(String key) {
+    ConfigValue value = value(key);
+    if (value.valueType() != ConfigValueType.LIST) {
+      throw invalid(key, value, "the value must be a list of integers");
+    }
+    List<Integer> result = new ArrayList<>();
+    for (Object item : (List<?>) value.unwrapped()) {
+      if (!(item instanceof Integer)) {
+        throw invalid(key, value, "the value must be a list of integers");
+      }
+      result.add((Integer) item);
+    }
+    return result;
+  }
+
   public List<String> stringList(String key) {
     ConfigValue value = value(key);
     if (value.valueType() != ConfigValueType.LIST) {

@@ -404,7 +404,8 @@ public final class Cli implements Callable<Integer> {
   }
 
   @Command(name = "evaluate", mixinStandardHelpOptions = true,
-      description = "Negative ELBO, reconstruction error and log-likelihood summaries as JSON, and plots.")
+      description = "Negative ELBO, reconstruction error, anomaly score and log-likelihood summaries as JSON (with "
+          + "detection figures when anomaly.normal-labels is set), and plots.")
   static final class Evaluate extends ScoringCommand {
     @Mixin InputCheckOptions inputChecks;
 
@@ -434,7 +435,8 @@ public final class Cli implements Callable<Integer> {
       }
       ObjectNode figures = new EvaluateJob(spark, new EvaluateJob.Options(scoring.input, scoring.model, output,
           samples, batchSize, settings.string("data.format"), scoring.overwrite, inputChecks.checks(),
-          settings.string("inference.engine"), settings.positiveInt("inference.threads"))).run();
+          settings.string("inference.engine"), settings.positiveInt("inference.threads"),
+          settings.integerList("anomaly.normal-labels"))).run();
       summary.output("output", output).count("rows", figures.get("rows").asLong())
           .count("rows_read", figures.get("rows_read").asLong())
           .count("rows_skipped", figures.get("rows_skipped").asLong())

@@ -12,6 +12,7 @@ import static org.assertj.core.api.Assertions.within;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sparkvae.config.Settings;
 import dev.sparkvae.data.BadRowPolicy;
 import dev.sparkvae.data.InputChecks;
@@ -112,6 +113,33 @@ class TabularDataTest {
     System.out.printf("breast-cancer AUROC: anomaly_score %.4f, -log_prob %.4f, reconstruction_error %.4f%n", auroc,
         auroc(scores, "log_prob"), auroc(scores, "reconstruction_error"));
     assertThat(auroc).as("AUROC of anomaly_score, malignant vs benign").isGreaterThan(0.95);
+  }
+
+  @Test
+  void evaluateReportsTheFalsePositiveAndDetectionRatesOfTheFlags() throws Exception {
+    String model = dir.resolve("model").toString();
+    train(csvRecipe("vae.encoder-sizes=[32]", "vae.decoder-sizes=[32]", "vae.latent-size=4", "train.epochs=2"),
+        TRAIN, null, model);
+    String output = dir.resolve("scores").toString();
+    new ReconstructJob(TestSpark.session(), new ReconstructJob.Options(TEST, model, output, List.of("label"), 16,
+        false, null, 256, "csv", false, InputChecks.DEFAULTS)).run();
+    List<Row> scores = TestSpark.session().read().parquet(output).collectAsList();
+    long benign = scores.stream().filter(r -> r.getInt(r.fieldIndex("label")) == 0).count();
+    long falseAlarms = scores.stream().filter(r -> r.getInt(r.fieldIndex("label")) == 0
+        && r.getBoolean(r.fieldIndex("is_anomaly"))).count();
+    long detected = scores.stream().filter(r -> r.getInt(r.fieldIndex("label")) == 1
+        && r.getBoolean(r.fieldIndex("is_anomaly"))).count();
+
+    ObjectNode summary = new EvaluateJob(TestSpark.session(), new EvaluateJob.Options(TEST, model, null, 16, 256,
+        "csv", false, InputChecks.DEFAULTS, "onnxruntime", 1, List.of(0))).run();
+
+    assertThat(summary.get("normal_rows").asLong()).isEqualTo(benign).isEqualTo(57);
+    assertThat(summary.get("anomalous_rows").asLong()).isEqualTo(212);
+    assertThat(summary.get("false_positive_rate").asDouble()).isEqualTo(falseAlarms / 57.0);
+    assertThat(summary.get("detection_rate").asDouble()).isEqualTo(detected / 212.0);
+    assertThat(summary.get("rows_flagged").asLong()).isEqualTo(falseAlarms + detected);
+    assertThat(summary.get("anomaly_score_auroc").asDouble()).as("the AUROC of the reconstruct job's scores")
+        .isCloseTo(auroc(scores, "anomaly_score"), within(1e-9));
   }
 
   /**
