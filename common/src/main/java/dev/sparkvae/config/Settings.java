@@ -227,55 +227,36 @@ public final class Settings {
 
   /** A list of positive integers; {@code allowEmpty} says whether [] is accepted. */
   public int[] positiveIntList(String key, boolean allowEmpty) {
-    ConfigValue value = value(key);
     String rule = "the value must be a list of positive integers" + (allowEmpty ? "" : " with at least one element");
-    if (value.valueType() != ConfigValueType.LIST) {
-      throw invalid(key, value, rule);
-    }
-    List<?> items = (List<?>) value.unwrapped();
+    List<Object> items = list(key, rule, item -> item instanceof Integer n && n > 0);
     if (items.isEmpty() && !allowEmpty) {
-      throw invalid(key, value, rule);
+      throw invalid(key, value(key), rule);
     }
-    int[] result = new int[items.size()];
-    for (int i = 0; i < result.length; i++) {
-      Object item = items.get(i);
-      if (!(item instanceof Integer) || (Integer) item <= 0) {
-        throw invalid(key, value, rule);
-      }
-      result[i] = (Integer) item;
-    }
-    return result;
+    return items.stream().mapToInt(item -> (Integer) item).toArray();
   }
 
   /** A list of integers (any sign). */
   public List<Integer> integerList(String key) {
-    ConfigValue value = value(key);
-    if (value.valueType() != ConfigValueType.LIST) {
-      throw invalid(key, value, "the value must be a list of integers");
-    }
-    List<Integer> result = new ArrayList<>();
-    for (Object item : (List<?>) value.unwrapped()) {
-      if (!(item instanceof Integer)) {
-        throw invalid(key, value, "the value must be a list of integers");
-      }
-      result.add((Integer) item);
-    }
-    return result;
+    return list(key, "the value must be a list of integers", item -> item instanceof Integer).stream()
+        .map(item -> (Integer) item).toList();
   }
 
   public List<String> stringList(String key) {
+    return list(key, "the value must be a list of non-empty strings",
+        item -> item instanceof String text && !text.isEmpty()).stream().map(item -> (String) item).toList();
+  }
+
+  /** The items of the list at {@code key}, each passing {@code accepted}; else the error naming {@code rule}. */
+  private List<Object> list(String key, String rule, java.util.function.Predicate<Object> accepted) {
     ConfigValue value = value(key);
     if (value.valueType() != ConfigValueType.LIST) {
-      throw invalid(key, value, "the value must be a list of strings");
+      throw invalid(key, value, rule);
     }
-    List<String> result = new ArrayList<>();
-    for (Object item : (List<?>) value.unwrapped()) {
-      if (!(item instanceof String) || ((String) item).isEmpty()) {
-        throw invalid(key, value, "the value must be a list of non-empty strings");
-      }
-      result.add((String) item);
+    List<Object> items = new ArrayList<>((List<?>) value.unwrapped());
+    if (!items.stream().allMatch(accepted)) {
+      throw invalid(key, value, rule);
     }
-    return result;
+    return items;
   }
 
   /** The free-form map under {@code key} as string pairs (nested keys joined by dots). */

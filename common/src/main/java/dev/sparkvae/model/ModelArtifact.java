@@ -131,6 +131,37 @@ public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<Epoc
   }
 
   /**
+   * Reads model.json alone: what a model expects, without the bytes of its network.
+   *
+   * @throws IOException naming the directory and the problem: missing, unreadable model.json
+   */
+  public static ModelInfo readInfo(String dir, Configuration hadoopConf) throws IOException {
+    Path root = new Path(dir);
+    FileSystem fs = root.getFileSystem(hadoopConf);
+    requireFiles(fs, root, dir, MODEL_JSON);
+    return parseInfo(fs, root, dir);
+  }
+
+  private static void requireFiles(FileSystem fs, Path root, String dir, String... names) throws IOException {
+    if (!HadoopPaths.isDirectory(fs, root)) {
+      throw new IOException("Cannot load model from " + dir + ": the directory does not exist");
+    }
+    for (String name : names) {
+      if (!HadoopPaths.isFile(fs, new Path(root, name))) {
+        throw new IOException("Cannot load model from " + dir + ": " + name + " is missing");
+      }
+    }
+  }
+
+  private static ModelInfo parseInfo(FileSystem fs, Path root, String dir) throws IOException {
+    try (InputStream in = fs.open(new Path(root, MODEL_JSON))) {
+      return Json.MAPPER.readValue(in, ModelInfo.class);
+    } catch (IOException e) {
+      throw new IOException("Cannot load model from " + dir + ": model.json is not valid (" + e.getMessage() + ")", e);
+    }
+  }
+
+  /**
    * Reads model.json, metrics.json and the bytes of model.zip, and checks the zip against its recorded sha256.
    *
    * @throws IOException naming the directory and the problem: missing, unreadable model.json, checksum mismatch
@@ -138,21 +169,9 @@ public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<Epoc
   public static Verified readVerified(String dir, Configuration hadoopConf) throws IOException {
     Path root = new Path(dir);
     FileSystem fs = root.getFileSystem(hadoopConf);
-    if (!HadoopPaths.isDirectory(fs, root)) {
-      throw new IOException("Cannot load model from " + dir + ": the directory does not exist");
-    }
-    for (String name : new String[] {MODEL_JSON, MODEL_ZIP}) {
-      if (!HadoopPaths.isFile(fs, new Path(root, name))) {
-        throw new IOException("Cannot load model from " + dir + ": " + name + " is missing");
-      }
-    }
-    ModelInfo info;
+    requireFiles(fs, root, dir, MODEL_JSON, MODEL_ZIP);
+    ModelInfo info = parseInfo(fs, root, dir);
     List<EpochMetrics> metrics = List.of();
-    try (InputStream in = fs.open(new Path(root, MODEL_JSON))) {
-      info = Json.MAPPER.readValue(in, ModelInfo.class);
-    } catch (IOException e) {
-      throw new IOException("Cannot load model from " + dir + ": model.json is not valid (" + e.getMessage() + ")", e);
-    }
     if (HadoopPaths.isFile(fs, new Path(root, METRICS_JSON))) {
       try (InputStream in = fs.open(new Path(root, METRICS_JSON))) {
         metrics = Json.MAPPER.readValue(in, new TypeReference<List<EpochMetrics>>() {});

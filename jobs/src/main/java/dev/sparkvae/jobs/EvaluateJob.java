@@ -18,7 +18,6 @@ import dev.sparkvae.jobs.spark.RowCounters;
 import dev.sparkvae.jobs.spark.RowScoring;
 import dev.sparkvae.model.Json;
 import dev.sparkvae.model.ModelArtifact;
-import dev.sparkvae.model.ModelInfo;
 import dev.sparkvae.model.engine.EncoderEngines;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -149,8 +148,8 @@ public final class EvaluateJob {
       return ScoringInput.open(spark, options.model(), options.input(), options.format(), List.of(),
           options.checks());
     }
-    ModelInfo info = ModelArtifact.readVerified(options.model(), spark.sparkContext().hadoopConfiguration()).info();
-    String label = info.featureSchema().labelColumn();
+    String label = ModelArtifact.readInfo(options.model(), spark.sparkContext().hadoopConfiguration())
+        .featureSchema().labelColumn();
     if (label.isBlank()) {
       throw new IllegalArgumentException("Cannot report detection figures for anomaly.normal-labels "
           + options.normalLabels() + ": the model in " + options.model() + " records no label column");
