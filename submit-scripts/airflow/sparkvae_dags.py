@@ -50,7 +50,7 @@ def recipe(plan):
 
 
 def job_args(plan):
-    """The command line of each job after the profile's arguments (the contract of dev.sparkvae.jobs.Cli)."""
+    """The command line of each job after the profile's arguments (the contract of dev.sparkvae.cli.Cli)."""
     return {
         "train": ["train", "--input", DATA + "/train", "--test", DATA + "/test", "--model", MODEL,
                   "--config", recipe(plan), "--overwrite"],

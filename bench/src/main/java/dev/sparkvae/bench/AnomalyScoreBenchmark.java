@@ -43,7 +43,7 @@ public final class AnomalyScoreBenchmark {
     try (SparkSession spark = SparkSession.builder().master("local[2]").appName("anomaly scores")
         .config("spark.ui.enabled", "false")
         .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
-        .config("spark.kryo.registrator", "dev.sparkvae.io.NdArrayKryoRegistrator")
+        .config("spark.kryo.registrator", "dev.sparkvae.runtime.NdArrayKryoRegistrator")
         .config("spark.sql.parquet.enableNestedColumnVectorizedReader", "true")
         .getOrCreate()) {
       List<String> table = new ArrayList<>();

@@ -3,15 +3,15 @@ package dev.sparkvae.bench;
 import dev.sparkvae.config.Settings;
 import dev.sparkvae.config.TrainSettings;
 import dev.sparkvae.data.BadRowPolicy;
-import dev.sparkvae.data.InputChecks;
 import dev.sparkvae.data.FeatureSchema;
+import dev.sparkvae.data.InputChecks;
+import dev.sparkvae.inference.EncoderEngine;
+import dev.sparkvae.inference.InferenceEngines;
 import dev.sparkvae.jobs.EncodeJob;
 import dev.sparkvae.jobs.ReconstructJob;
 import dev.sparkvae.model.ModelArtifact;
 import dev.sparkvae.model.ModelInfo;
 import dev.sparkvae.model.VaeNetworks;
-import dev.sparkvae.model.engine.EncoderEngine;
-import dev.sparkvae.model.engine.EncoderEngines;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -78,7 +78,7 @@ public final class EncodeEndToEndBenchmark {
       MultiLayerNetwork net = writeModel(model);
       long rows = spark.read().parquet(input).count();
       List<String[]> table = new ArrayList<>();
-      for (String engine : EncoderEngines.NAMES) {
+      for (String engine : InferenceEngines.NAMES) {
         double seconds = median(repeats, () -> new EncodeJob(spark, new EncodeJob.Options(input, model,
             work + "/encoded-" + engine, List.of(), BATCH, "parquet", engine, 1, true, CHECKS)).run());
         table.add(row("ours: encode job, engine " + engine, rows, seconds));
@@ -91,7 +91,7 @@ public final class EncodeEndToEndBenchmark {
       String oneRow = work + "/one-row";
       spark.read().parquet(input).limit(1).write().mode(SaveMode.Overwrite).parquet(oneRow);
       double fixed = median(repeats, () -> new EncodeJob(spark, new EncodeJob.Options(oneRow, model,
-          work + "/encoded-one-row", List.of(), BATCH, "parquet", EncoderEngines.ONNXRUNTIME, 1, true, CHECKS)).run());
+          work + "/encoded-one-row", List.of(), BATCH, "parquet", InferenceEngines.ONNXRUNTIME, 1, true, CHECKS)).run());
       table.add(new String[] {"ours: encode job on 1 row (the fixed cost of a job)", String.format("%.2f", fixed),
           "-"});
       double compute = computeOnly(spark, net, input, repeats);
@@ -99,7 +99,7 @@ public final class EncodeEndToEndBenchmark {
 
       List<String[]> scoring = new ArrayList<>();
       int samples = Integer.parseInt(options.getOrDefault("--reconstruct-samples", "0"));
-      for (String engine : samples > 0 ? EncoderEngines.NAMES : List.<String>of()) {
+      for (String engine : samples > 0 ? InferenceEngines.NAMES : List.<String>of()) {
         double seconds = median(repeats, () -> new ReconstructJob(spark, new ReconstructJob.Options(input, model,
             work + "/reconstructed-" + engine, List.of(), samples, false, 500.0, SCORING_BATCH, "parquet", true,
             CHECKS, engine, 1)).run());
@@ -191,7 +191,7 @@ public final class EncodeEndToEndBenchmark {
     if (filled > 0) {
       batches.add(Arrays.copyOf(next, filled * 784));
     }
-    try (EncoderEngine engine = EncoderEngines.create(EncoderEngines.ONNXRUNTIME, net, 2)) {
+    try (EncoderEngine engine = InferenceEngines.create(InferenceEngines.ONNXRUNTIME, net, 2)) {
       return median(repeats, () -> {
         for (float[] batch : batches) {
           engine.encodeJoint(batch, batch.length / 784);

@@ -1,6 +1,6 @@
 package dev.sparkvae.bench;
 
-import dev.sparkvae.model.engine.EncoderEngine;
+import dev.sparkvae.inference.EncoderEngine;
 
 /** One of our {@link EncoderEngine}s, fed the float arrays it takes in production. */
 final class EngineContender extends Contender {

@@ -4,7 +4,7 @@ import dev.sparkvae.config.TrainSettings;
 import dev.sparkvae.data.FeatureBatcher;
 import dev.sparkvae.model.NoiseSeeds;
 import dev.sparkvae.model.VaeMaths;
-import dev.sparkvae.train.VaePretrainingStep;
+import dev.sparkvae.training.VaePretrainingStep;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;

@@ -7,8 +7,8 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
-import dev.sparkvae.model.engine.VaeLayers;
-import dev.sparkvae.model.engine.VaeLayers.Dense;
+import dev.sparkvae.model.VaeLayers.Dense;
+import dev.sparkvae.model.VaeLayers;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -7,13 +7,13 @@ import dev.sparkvae.config.Settings;
 import dev.sparkvae.config.TrainSettings;
 import dev.sparkvae.config.VaeSpec;
 import dev.sparkvae.data.IdxFile;
+import dev.sparkvae.io.JsonFiles;
 import dev.sparkvae.jobs.TrainJob;
-import dev.sparkvae.jobs.spark.SparkSessions;
 import dev.sparkvae.model.EpochMetrics;
-import dev.sparkvae.model.Json;
 import dev.sparkvae.model.VaeNetworks;
-import dev.sparkvae.train.RoundTimings;
-import dev.sparkvae.train.VaePretrainingStep;
+import dev.sparkvae.runtime.SparkSessions;
+import dev.sparkvae.training.RoundTimings;
+import dev.sparkvae.training.VaePretrainingStep;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -112,7 +112,7 @@ public final class TrainSpeedBenchmark {
 
   private ObjectNode header(String part, Settings settings) {
     TrainSettings train = TrainSettings.from(settings);
-    ObjectNode json = Json.MAPPER.createObjectNode();
+    ObjectNode json = JsonFiles.MAPPER.createObjectNode();
     json.put("part", part);
     json.put("label", options.containsKey("--label") ? option("--label") : part);
     json.put("batch", train.batchSizePerWorker());
@@ -224,7 +224,7 @@ public final class TrainSpeedBenchmark {
 
   private void write(ObjectNode json) throws IOException {
     String out = option("--out");
-    Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(new File(out), json);
+    JsonFiles.MAPPER.writerWithDefaultPrettyPrinter().writeValue(new File(out), json);
     System.out.println(json);
   }
 
@@ -233,7 +233,7 @@ public final class TrainSpeedBenchmark {
     List<JsonNode> runs = new ArrayList<>();
     try (Stream<Path> files = Files.list(Path.of(option("--work")))) {
       for (Path file : files.filter(f -> f.toString().endsWith(".json")).sorted().toList()) {
-        runs.add(Json.MAPPER.readTree(file.toFile()));
+        runs.add(JsonFiles.MAPPER.readTree(file.toFile()));
       }
     }
     JsonNode floor = runs.stream().filter(r -> r.get("part").asText().equals("floor")).findFirst().orElse(null);

@@ -3,7 +3,7 @@ package dev.sparkvae.cluster;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sparkvae.config.InvalidSettingException;
 import dev.sparkvae.config.Settings;
-import dev.sparkvae.model.Json;
+import dev.sparkvae.io.JsonFiles;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -106,7 +106,7 @@ public final class LaunchCommand {
    * and its options to {@code application_args_prefix}.
    */
   public ObjectNode airflowPlan() {
-    ObjectNode plan = Json.MAPPER.createObjectNode();
+    ObjectNode plan = JsonFiles.MAPPER.createObjectNode();
     plan.put("profile", profile.name());
     plan.put("master", profile.master());
     plan.put("deploy_mode", profile.deployMode());
@@ -217,7 +217,7 @@ public final class LaunchCommand {
       Parsed parsed = Parsed.of(args);
       LaunchCommand launch = new LaunchCommand(parsed.options);
       if (parsed.airflow) {
-        out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(launch.airflowPlan()));
+        out.println(JsonFiles.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(launch.airflowPlan()));
       } else {
         for (String part : launch.command()) {
           out.print(part);

@@ -1,6 +1,5 @@
 package dev.sparkvae.config;
 
-import dev.sparkvae.plot.ImageShape;
 import java.util.Arrays;
 
 /**

@@ -3,7 +3,7 @@ package dev.sparkvae.model;
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.sparkvae.io.AtomicDirectory;
 import dev.sparkvae.io.HadoopPaths;
-import dev.sparkvae.model.engine.ServingOnnx;
+import dev.sparkvae.io.JsonFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -155,7 +155,7 @@ public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<Epoc
 
   private static ModelInfo parseInfo(FileSystem fs, Path root, String dir) throws IOException {
     try (InputStream in = fs.open(new Path(root, MODEL_JSON))) {
-      return Json.MAPPER.readValue(in, ModelInfo.class);
+      return JsonFiles.MAPPER.readValue(in, ModelInfo.class);
     } catch (IOException e) {
       throw new IOException("Cannot load model from " + dir + ": model.json is not valid (" + e.getMessage() + ")", e);
     }
@@ -174,7 +174,7 @@ public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<Epoc
     List<EpochMetrics> metrics = List.of();
     if (HadoopPaths.isFile(fs, new Path(root, METRICS_JSON))) {
       try (InputStream in = fs.open(new Path(root, METRICS_JSON))) {
-        metrics = Json.MAPPER.readValue(in, new TypeReference<List<EpochMetrics>>() {});
+        metrics = JsonFiles.MAPPER.readValue(in, new TypeReference<List<EpochMetrics>>() {});
       }
     }
     MessageDigest digest = sha256Digest();
@@ -213,7 +213,7 @@ public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<Epoc
 
   private static void writeJson(FileSystem fs, Path file, Object value) throws IOException {
     try (OutputStream out = fs.create(file, false)) {
-      Json.MAPPER.writeValue(out, value);
+      JsonFiles.MAPPER.writeValue(out, value);
     }
   }
 

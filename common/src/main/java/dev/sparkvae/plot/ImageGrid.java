@@ -1,5 +1,6 @@
 package dev.sparkvae.plot;
 
+import dev.sparkvae.config.ImageShape;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.Graphics2D;

@@ -1,5 +1,6 @@
 package dev.sparkvae.plot;
 
+import dev.sparkvae.config.ImageShape;
 import dev.sparkvae.config.PlotSettings;
 import dev.sparkvae.model.EpochMetrics;
 import dev.sparkvae.model.VaeMaths;

@@ -32,7 +32,7 @@ class ClusterProfileTest {
       "spark.sql.parquet.enableNestedColumnVectorizedReader=true", "spark.task.maxDirectResultSize=64m");
   private static final String KRYO = "spark.serializer=org.apache.spark.serializer.KryoSerializer";
   private static final List<String> CPU_KRYO = List.of(KRYO,
-      "spark.kryo.registrator=dev.sparkvae.io.NdArrayKryoRegistrator");
+      "spark.kryo.registrator=dev.sparkvae.runtime.NdArrayKryoRegistrator");
   private static final List<String> GPU_KRYO = List.of(KRYO, "spark.kryo.registrator=org.nd4j.kryo.Nd4jRegistrator");
   private static final List<String> JOB = List.of("train", "--input", "in", "--model", "m");
 
@@ -43,14 +43,14 @@ class ClusterProfileTest {
     Map<String, List<String>> expected = new TreeMap<>();
     expected.put("local", command(List.of("env", "OMP_NUM_THREADS=1", "OMP_WAIT_POLICY=passive", "java", "--opens",
         "-Xmx8g", "-Dorg.bytedeco.javacpp.maxbytes=6g", "-Dorg.bytedeco.javacpp.maxphysicalbytes=14g", "-Xmx2g", LOG,
-        "-cp", "CP", "dev.sparkvae.jobs.Cli"), "local", CONF.toString()));
+        "-cp", "CP", "dev.sparkvae.cli.Cli"), "local", CONF.toString()));
     expected.put("standalone", submit(1, List.of("--master", "spark://spark-master:7077", "--deploy-mode", "client",
-        "--name", "spark-vae train", "--class", "dev.sparkvae.jobs.Cli", "--driver-memory", "4g",
+        "--name", "spark-vae train", "--class", "dev.sparkvae.cli.Cli", "--driver-memory", "4g",
         "--executor-memory", "8g", "--executor-cores", "4", "--total-executor-cores", "16"),
         confs(List.of("spark.executor.memoryOverhead=6g"), 1, "5g", "14g", "2g", "8g", LOG, List.of(), CPU_KRYO,
             List.of("spark.sql.shuffle.partitions=64")), JAR + "-cpu.jar", "standalone", CONF.toString()));
     expected.put("loopback", submit(1, List.of("--master", "spark://127.0.0.1:7077", "--deploy-mode", "client",
-        "--name", "spark-vae train", "--class", "dev.sparkvae.jobs.Cli", "--driver-memory", "1g",
+        "--name", "spark-vae train", "--class", "dev.sparkvae.cli.Cli", "--driver-memory", "1g",
         "--executor-memory", "1g", "--executor-cores", "1", "--total-executor-cores", "2"),
         confs(List.of("spark.executor.memoryOverhead=2g"), 1, "1g", "3g", "1g", "3g", LOG, List.of(),
             List.of("spark.driver.bindAddress=127.0.0.1", "spark.driver.host=127.0.0.1"), CPU_KRYO,
@@ -59,13 +59,13 @@ class ClusterProfileTest {
                 "spark.ui.enabled=false")),
         JAR + "-cpu.jar", "loopback", CONF.toString()));
     expected.put("yarn-cpu", submit(1, List.of("--master", "yarn", "--deploy-mode", "client",
-        "--name", "spark-vae train", "--class", "dev.sparkvae.jobs.Cli", "--driver-memory", "4g",
+        "--name", "spark-vae train", "--class", "dev.sparkvae.cli.Cli", "--driver-memory", "4g",
         "--executor-memory", "8g", "--executor-cores", "4", "--num-executors", "8"),
         confs(List.of("spark.executor.memoryOverhead=6g"), 1, "5g", "14g", "2g", "8g", LOG, List.of(),
             List.of("spark.dynamicAllocation.enabled=false"), CPU_KRYO, List.of("spark.sql.shuffle.partitions=128")),
         JAR + "-cpu.jar", "yarn-cpu", CONF.toString()));
     expected.put("yarn-gpu", submit(2, List.of("--master", "yarn", "--deploy-mode", "client",
-        "--name", "spark-vae train", "--class", "dev.sparkvae.jobs.Cli", "--driver-memory", "4g",
+        "--name", "spark-vae train", "--class", "dev.sparkvae.cli.Cli", "--driver-memory", "4g",
         "--executor-memory", "8g", "--executor-cores", "1", "--num-executors", "4",
         "--files", ROOT + "/submit-scripts/gpu-discovery.sh"),
         confs(List.of("spark.executor.memoryOverhead=8g"), 2, "6g", "16g", "2g", "8g", LOG,
@@ -74,7 +74,7 @@ class ClusterProfileTest {
             List.of("spark.dynamicAllocation.enabled=false"), GPU_KRYO, List.of("spark.sql.shuffle.partitions=64")),
         JAR + "-gpu.jar", "yarn-gpu", CONF.toString()));
     expected.put("k8s-gpu", submit(2, List.of("--master", "k8s://https://kubernetes.default.svc:443",
-        "--deploy-mode", "cluster", "--name", "spark-vae train", "--class", "dev.sparkvae.jobs.Cli",
+        "--deploy-mode", "cluster", "--name", "spark-vae train", "--class", "dev.sparkvae.cli.Cli",
         "--driver-memory", "4g", "--executor-memory", "8g", "--executor-cores", "1", "--num-executors", "2"),
         confs(List.of("spark.executor.memoryOverhead=8g"), 2, "6g", "16g", "2g", "8g",
             "-Dlog4j.configurationFile=/opt/spark-vae/conf/log4j2.properties",
@@ -189,7 +189,7 @@ class ClusterProfileTest {
     LaunchCommand launch = launch("yarn-gpu", List.of());
     var plan = launch.airflowPlan();
     assertThat(plan.get("application").asText()).isEqualTo(JAR + "-gpu.jar");
-    assertThat(plan.get("java_class").asText()).isEqualTo("dev.sparkvae.jobs.Cli");
+    assertThat(plan.get("java_class").asText()).isEqualTo("dev.sparkvae.cli.Cli");
     assertThat(plan.get("num_executors").asInt()).isEqualTo(4);
     assertThat(plan.get("files").asText()).isEqualTo(ROOT + "/submit-scripts/gpu-discovery.sh");
     assertThat(plan.get("conf").get("spark.executor.resource.gpu.amount").asText()).isEqualTo("1");

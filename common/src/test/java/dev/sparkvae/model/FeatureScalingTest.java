@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.sparkvae.config.VaeSpec;
 import dev.sparkvae.data.FeatureStatistics;
+import dev.sparkvae.inference.BatchScorer;
+import dev.sparkvae.inference.Nd4jScorer;
 import java.util.Random;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;

@@ -39,4 +39,9 @@ public final class TestNets {
   public static INDArray data(int rows, long seed) {
     return Nd4j.rand(Nd4j.getRandomFactory().getNewRandomInstance(seed), rows, FEATURES).castTo(DataType.FLOAT);
   }
+
+  /** The array's values in row-major order, whatever its own order. */
+  public static float[] rowMajor(INDArray array) {
+    return array.dup('c').data().asFloat();
+  }
 }

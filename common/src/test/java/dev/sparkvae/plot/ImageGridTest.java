@@ -2,6 +2,7 @@ package dev.sparkvae.plot;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sparkvae.config.ImageShape;
 import java.awt.image.BufferedImage;
 import java.util.Arrays;
 import java.util.List;

@@ -12,13 +12,13 @@ import static org.apache.spark.sql.functions.sum;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sparkvae.data.BadRowPolicy;
 import dev.sparkvae.data.InputChecks;
+import dev.sparkvae.inference.InferenceEngines;
+import dev.sparkvae.input.RowCounters;
 import dev.sparkvae.io.AtomicDirectory;
 import dev.sparkvae.io.AtomicFile;
-import dev.sparkvae.jobs.spark.RowCounters;
-import dev.sparkvae.jobs.spark.RowScoring;
-import dev.sparkvae.model.Json;
+import dev.sparkvae.io.JsonFiles;
 import dev.sparkvae.model.ModelArtifact;
-import dev.sparkvae.model.engine.EncoderEngines;
+import dev.sparkvae.scoring.RowScoring;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -56,7 +56,7 @@ public final class EvaluateJob {
     /** Options on ONNX Runtime with one thread per task, without detection figures. */
     public Options(String input, String model, String output, int samples, int batchSize, String format,
         boolean overwrite, InputChecks checks) {
-      this(input, model, output, samples, batchSize, format, overwrite, checks, EncoderEngines.ONNXRUNTIME, 1,
+      this(input, model, output, samples, batchSize, format, overwrite, checks, InferenceEngines.ONNXRUNTIME, 1,
           List.of());
     }
   }
@@ -111,14 +111,14 @@ public final class EvaluateJob {
     Column normal = labelled ? col(NORMAL).cast(DataTypes.LongType) : lit(0L);
     summaries.addAll(List.of(sum(flagged), sum(normal), sum(flagged.multiply(normal))));
     Row row = scored.agg(summaries.get(0), summaries.subList(1, summaries.size()).toArray(new Column[0])).first();
-    ObjectNode summary = Json.MAPPER.createObjectNode();
+    ObjectNode summary = JsonFiles.MAPPER.createObjectNode();
     summary.put("input", options.input());
     summary.put("model", options.model());
     summary.put("rows", row.getLong(0));
     summary.put("rows_read", counters.read());
     summary.put("rows_skipped", counters.bad());
     summary.put("duplicate_ids", input.duplicateIds(spark));
-    summary.set("corrupt_files_skipped", Json.MAPPER.valueToTree(input.files().corrupt().keySet()));
+    summary.set("corrupt_files_skipped", JsonFiles.MAPPER.valueToTree(input.files().corrupt().keySet()));
     summary.put("samples", options.samples());
     summary.put("negative_elbo_mean", number(row, 1));
     String[] statistics = {"mean", "p50", "p99", "max"};
@@ -137,7 +137,7 @@ public final class EvaluateJob {
       scored.unpersist();
     }
     if (options.output() != null) {
-      AtomicFile.write(options.output(), Json.MAPPER.writeValueAsBytes(summary), hadoopConf);
+      AtomicFile.write(options.output(), JsonFiles.MAPPER.writeValueAsBytes(summary), hadoopConf);
     }
     return summary;
   }

@@ -3,9 +3,9 @@ package dev.sparkvae.jobs;
 import static org.apache.spark.sql.functions.col;
 
 import dev.sparkvae.data.IdxFile;
+import dev.sparkvae.input.FeatureFrames;
 import dev.sparkvae.io.AtomicDirectory;
 import dev.sparkvae.io.HadoopPaths;
-import dev.sparkvae.jobs.spark.FeatureFrames;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;

@@ -2,11 +2,11 @@ package dev.sparkvae.jobs;
 
 import dev.sparkvae.config.PlotSettings;
 import dev.sparkvae.data.FeatureSchema;
+import dev.sparkvae.input.FeatureFrames;
+import dev.sparkvae.input.InputFiles;
+import dev.sparkvae.input.PlotSamples;
+import dev.sparkvae.input.RowReader;
 import dev.sparkvae.io.AtomicDirectory;
-import dev.sparkvae.jobs.spark.FeatureFrames;
-import dev.sparkvae.jobs.spark.FeatureRows;
-import dev.sparkvae.jobs.spark.InputFiles;
-import dev.sparkvae.jobs.spark.PlotSamples;
 import dev.sparkvae.model.EpochMetrics;
 import dev.sparkvae.model.ModelArtifact;
 import dev.sparkvae.model.VaeMaths;
@@ -88,7 +88,7 @@ public final class PlotJob {
         InputFiles.check(spark, options.input(), !"csv".equals(options.format()), false), options.format(), List.of());
     spark.sparkContext().setJobDescription(String.format("plot: sampling %d rows of %s", settings.latentPoints(),
         options.input()));
-    List<Plot> plots = render(artifact.network(), artifact.metrics(), frame, FeatureRows.of(frame.schema(),
+    List<Plot> plots = render(artifact.network(), artifact.metrics(), frame, RowReader.of(frame.schema(),
         FeatureFrames.ID, FeatureFrames.FEATURES, FeatureFrames.FEATURES, schema, artifact.info().vae().distribution()),
         options.input(), settings);
     String staging = AtomicDirectory.staging(output);
@@ -111,7 +111,7 @@ public final class PlotJob {
    * command that makes them later): a plot never costs a trained model.
    */
   static ModelArtifact.ExtraFiles modelFiles(SparkSession spark, PlotSettings settings, MultiLayerNetwork net,
-      List<EpochMetrics> metrics, Dataset<Row> frame, FeatureRows check, String model, String source) {
+      List<EpochMetrics> metrics, Dataset<Row> frame, RowReader check, String model, String source) {
     if (!settings.enabled()) {
       return (fs, staging) -> { };
     }
@@ -130,7 +130,7 @@ public final class PlotJob {
   }
 
   private static List<Plot> render(MultiLayerNetwork net, List<EpochMetrics> metrics, Dataset<Row> frame,
-      FeatureRows check, String source, PlotSettings settings) {
+      RowReader check, String source, PlotSettings settings) {
     PlotSample sample = PlotSamples.collect(frame, check, settings.latentPoints(), settings.seed());
     LOG.info("plot: {} sampled rows of {}", sample.size(), source);
     return ModelPlots.render(VaeMaths.of(net), metrics, sample, settings);

@@ -5,12 +5,12 @@ import static org.apache.spark.sql.functions.col;
 import dev.sparkvae.data.BadRowPolicy;
 import dev.sparkvae.data.InputChecks;
 import dev.sparkvae.data.RowCounts;
+import dev.sparkvae.inference.InferenceEngines;
+import dev.sparkvae.input.FeatureFrames;
+import dev.sparkvae.input.RowCounters;
 import dev.sparkvae.io.AtomicDirectory;
 import dev.sparkvae.ml.VaeModel;
-import dev.sparkvae.jobs.spark.FeatureFrames;
-import dev.sparkvae.jobs.spark.RowCounters;
-import dev.sparkvae.jobs.spark.RowScoring;
-import dev.sparkvae.model.engine.EncoderEngines;
+import dev.sparkvae.scoring.RowScoring;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code reconstruct}: per-row reconstruction and anomaly scores. Output Parquet: {@code id},
  * {@code reconstruction_error} (−log p(x|z) at z = the latent mean, nats), {@code anomaly_score} (its deviance: the
- * misfit, see {@link dev.sparkvae.model.BatchScorer}), {@code log_prob} (importance-sampled log p(x) with
+ * misfit, see {@link dev.sparkvae.inference.BatchScorer}), {@code log_prob} (importance-sampled log p(x) with
  * {@code samples} samples, Burda et al. 2015), {@code reconstruction} (array&lt;float&gt;, only with
  * {@code withReconstruction}), {@code is_anomaly} (the anomaly score above the model's recorded threshold, or
  * {@code threshold} when given), then the columns named in {@code keep}.
@@ -50,7 +50,7 @@ public final class ReconstructJob {
         boolean withReconstruction, Double threshold, int batchSize, String format, boolean overwrite,
         InputChecks checks) {
       this(input, model, output, keep, samples, withReconstruction, threshold, batchSize, format, overwrite, checks,
-          EncoderEngines.ONNXRUNTIME, 1);
+          InferenceEngines.ONNXRUNTIME, 1);
     }
   }
 

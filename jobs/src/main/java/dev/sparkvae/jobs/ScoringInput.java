@@ -5,18 +5,18 @@ import dev.sparkvae.data.BadRowPolicy;
 import dev.sparkvae.data.FeatureSchema;
 import dev.sparkvae.data.InputChecks;
 import dev.sparkvae.data.RowCounts;
+import dev.sparkvae.input.BadRows;
+import dev.sparkvae.input.FeatureFrames;
+import dev.sparkvae.input.InputFiles;
+import dev.sparkvae.input.RowCounters;
+import dev.sparkvae.input.RowReader;
 import dev.sparkvae.io.AtomicDirectory;
-import dev.sparkvae.jobs.spark.BadRows;
-import dev.sparkvae.jobs.spark.FeatureFrames;
-import dev.sparkvae.jobs.spark.FeatureRows;
-import dev.sparkvae.jobs.spark.InputFiles;
-import dev.sparkvae.jobs.spark.RowCounters;
-import dev.sparkvae.jobs.spark.RowScoring;
+import dev.sparkvae.io.JsonFiles;
 import dev.sparkvae.ml.VaeModel;
-import dev.sparkvae.model.Json;
 import dev.sparkvae.model.ModelInfo;
-import java.io.UncheckedIOException;
+import dev.sparkvae.scoring.RowScoring;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.DataFrameWriter;
@@ -57,7 +57,7 @@ public record ScoringInput(VaeModel model, ModelInfo info, Dataset<Row> frame, I
     } catch (UncheckedIOException e) {
       throw e.getCause();
     }
-    ModelInfo info = Json.MAPPER.readValue(vae.modelJson(), ModelInfo.class);
+    ModelInfo info = JsonFiles.MAPPER.readValue(vae.modelJson(), ModelInfo.class);
     InputFiles files = InputFiles.check(spark, input, !"csv".equals(format), checks.ignoreCorruptFiles());
     files.corrupt().forEach((file, reason) -> LOG.warn("Skipping corrupt input file {}: {}", file, reason));
     Dataset<Row> frame = checkedFrame(spark, info.featureSchema(), false, model, files, format, keep);
@@ -131,8 +131,8 @@ public record ScoringInput(VaeModel model, ModelInfo info, Dataset<Row> frame, I
   }
 
   /** The reader and checks of the input's rows, as the model reads them. */
-  private FeatureRows check() {
-    return FeatureRows.of(frame.schema(), FeatureFrames.ID, FeatureFrames.FEATURES, FeatureFrames.FEATURES,
+  private RowReader check() {
+    return RowReader.of(frame.schema(), FeatureFrames.ID, FeatureFrames.FEATURES, FeatureFrames.FEATURES,
         info.featureSchema(), info.vae().distribution());
   }
 }

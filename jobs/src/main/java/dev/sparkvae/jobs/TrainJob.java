@@ -6,15 +6,15 @@ import dev.sparkvae.config.Settings;
 import dev.sparkvae.data.BadRowPolicy;
 import dev.sparkvae.data.InputChecks;
 import dev.sparkvae.data.RowCounts;
+import dev.sparkvae.input.BadRows;
+import dev.sparkvae.input.FeatureFrames;
+import dev.sparkvae.input.InputFiles;
 import dev.sparkvae.io.AtomicDirectory;
-import dev.sparkvae.jobs.spark.BadRows;
-import dev.sparkvae.jobs.spark.FeatureFrames;
-import dev.sparkvae.jobs.spark.InputFiles;
-import dev.sparkvae.jobs.spark.VaeTraining;
 import dev.sparkvae.model.EpochMetrics;
 import dev.sparkvae.model.ModelArtifact;
-import dev.sparkvae.train.Checkpoints;
-import dev.sparkvae.train.RoundTimings;
+import dev.sparkvae.training.Checkpoints;
+import dev.sparkvae.training.RoundTimings;
+import dev.sparkvae.training.VaeTraining;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * model directory gets the {@link PlotJob} plots in {@code plots/}, drawn from a sample of the held-out rows.
  *
  * <p>Dangers: the model directory is refused when it exists unless {@code overwrite} is set; a non-finite loss
- * stops training with {@link dev.sparkvae.train.TrainingDivergedException}.
+ * stops training with {@link dev.sparkvae.training.TrainingDivergedException}.
  */
 public final class TrainJob {
   private static final Logger LOG = LoggerFactory.getLogger(TrainJob.class);

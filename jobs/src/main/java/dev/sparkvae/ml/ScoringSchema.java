@@ -1,7 +1,7 @@
 package dev.sparkvae.ml;
 
-import dev.sparkvae.jobs.spark.FeatureFrames;
-import dev.sparkvae.jobs.spark.RowScoring;
+import dev.sparkvae.input.FeatureFrames;
+import dev.sparkvae.scoring.RowScoring;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;

@@ -3,12 +3,12 @@ package dev.sparkvae.ml;
 import static org.apache.spark.ml.functions.array_to_vector;
 import static org.apache.spark.sql.functions.col;
 
-import dev.sparkvae.jobs.spark.FeatureRows;
-import dev.sparkvae.jobs.spark.RowCounters;
-import dev.sparkvae.jobs.spark.RowScoring;
-import dev.sparkvae.model.Json;
+import dev.sparkvae.input.RowCounters;
+import dev.sparkvae.input.RowReader;
+import dev.sparkvae.io.JsonFiles;
 import dev.sparkvae.model.ModelArtifact;
 import dev.sparkvae.model.ModelInfo;
+import dev.sparkvae.scoring.RowScoring;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
@@ -144,7 +144,7 @@ public final class VaeModel extends Model<VaeModel> implements VaeScoringParams,
   /** The content of the model's {@code model.json}: feature schema, network, scaling, threshold, provenance. */
   public String modelJson() {
     try {
-      return Json.MAPPER.writeValueAsString(files.info());
+      return JsonFiles.MAPPER.writeValueAsString(files.info());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -225,7 +225,7 @@ public final class VaeModel extends Model<VaeModel> implements VaeScoringParams,
 
   /** Text fields of the model's named feature columns (CSV), parsed by the model rather than cast. */
   private boolean textFeatures(StructType schema) {
-    return FeatureRows.isText(schema, getFeaturesCol()) && !files.info().featureSchema().featureColumns().isEmpty();
+    return RowReader.isText(schema, getFeaturesCol()) && !files.info().featureSchema().featureColumns().isEmpty();
   }
 
   /** The input with the outputs appended (all input columns kept). */
@@ -288,7 +288,7 @@ public final class VaeModel extends Model<VaeModel> implements VaeScoringParams,
     ModelInfo info = files.info();
     Broadcast<byte[]> zip = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(files.modelZip());
     DataType[] types = Arrays.stream(preparedSchema.fields()).map(StructField::dataType).toArray(DataType[]::new);
-    FeatureRows rows = FeatureRows.of(preparedSchema, id, features, getFeaturesCol(), info.featureSchema(),
+    RowReader rows = RowReader.of(preparedSchema, id, features, getFeaturesCol(), info.featureSchema(),
         info.vae().distribution());
     RowScoring scoring = new RowScoring(info.modelSha256(), zip, rows, types, carried,
         new RowScoring.Request(Arrays.asList(getOutputCols()), getBatchSize(), getSamples(), getAnomalyThreshold(),

@@ -1,8 +1,8 @@
 package dev.sparkvae.ml;
 
 import dev.sparkvae.config.Settings;
-import dev.sparkvae.jobs.spark.RowScoring;
-import dev.sparkvae.model.engine.EncoderEngines;
+import dev.sparkvae.inference.InferenceEngines;
+import dev.sparkvae.scoring.RowScoring;
 import java.util.Arrays;
 import java.util.HashSet;
 import org.apache.spark.ml.param.BooleanParam;
@@ -55,9 +55,9 @@ public interface VaeScoringParams extends Params {
   }
 
   default Param<String> engine() {
-    return new Param<>(this, "engine", "inference engine: " + String.join(" or ", EncoderEngines.NAMES),
-        ParamRule.of("engine", (String v) -> EncoderEngines.NAMES.contains(v) ? null
-            : "the value must be one of " + String.join(", ", EncoderEngines.NAMES)));
+    return new Param<>(this, "engine", "inference engine: " + String.join(" or ", InferenceEngines.NAMES),
+        ParamRule.of("engine", (String v) -> InferenceEngines.NAMES.contains(v) ? null
+            : "the value must be one of " + String.join(", ", InferenceEngines.NAMES)));
   }
 
   default IntParam engineThreads() {

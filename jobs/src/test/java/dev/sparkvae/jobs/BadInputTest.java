@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sparkvae.cli.Cli;
 import dev.sparkvae.data.BadRowPolicy;
 import dev.sparkvae.data.InputChecks;
 import java.io.IOException;

@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sparkvae.config.Settings;
 import dev.sparkvae.data.InputChecks;
+import dev.sparkvae.io.JsonFiles;
 import dev.sparkvae.model.EpochMetrics;
-import dev.sparkvae.model.Json;
-import dev.sparkvae.train.TrainingDivergedException;
+import dev.sparkvae.training.TrainingDivergedException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,7 +41,7 @@ class CheckpointTest {
     TrainJob.Result whole = train(uninterrupted, false, false, "train.epochs=3");
     assertThat(checkpoints(uninterrupted)).as("the newest 2 kept, and the metrics")
         .containsExactly("epoch-0002", "epoch-0003", "metrics.json");
-    JsonNode watched = Json.MAPPER.readTree(Path.of(uninterrupted + ".checkpoints/metrics.json").toFile());
+    JsonNode watched = JsonFiles.MAPPER.readTree(Path.of(uninterrupted + ".checkpoints/metrics.json").toFile());
     assertThat(watched.size()).isEqualTo(3);
 
     String interrupted = dir.resolve("interrupted").toString();

@@ -2,6 +2,7 @@ package dev.sparkvae.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sparkvae.cli.Cli;
 import dev.sparkvae.cluster.Nd4jBackendInfo;
 import java.io.PrintWriter;
 import java.io.StringWriter;

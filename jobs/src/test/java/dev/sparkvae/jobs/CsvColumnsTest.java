@@ -3,9 +3,10 @@ package dev.sparkvae.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.sparkvae.cli.Cli;
 import dev.sparkvae.data.BadRowPolicy;
-import dev.sparkvae.data.InputChecks;
 import dev.sparkvae.data.FeatureSchema;
+import dev.sparkvae.data.InputChecks;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

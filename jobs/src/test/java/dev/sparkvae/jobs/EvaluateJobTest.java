@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sparkvae.data.BadRowPolicy;
 import dev.sparkvae.data.InputChecks;
-import dev.sparkvae.model.Json;
+import dev.sparkvae.io.JsonFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -36,7 +36,7 @@ class EvaluateJobTest {
     assertThat(summary.get("log_prob_min").asDouble()).isLessThanOrEqualTo(summary.get("log_prob_mean").asDouble());
     assertThat(-summary.get("log_prob_mean").asDouble())
         .as("the importance-sampled bound is tighter than the ELBO (Burda et al. 2015)").isLessThan(elbo);
-    JsonNode written = Json.MAPPER.readTree(Files.readString(dir.resolve("summary.json")));
+    JsonNode written = JsonFiles.MAPPER.readTree(Files.readString(dir.resolve("summary.json")));
     assertThat(written.toString()).isEqualTo(summary.toString());
 
     ObjectNode again = new EvaluateJob(TestSpark.session(),

@@ -3,9 +3,10 @@ package dev.sparkvae.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.sparkvae.cli.Cli;
 import dev.sparkvae.config.PlotSettings;
 import dev.sparkvae.io.HadoopPaths;
-import dev.sparkvae.model.Json;
+import dev.sparkvae.io.JsonFiles;
 import dev.sparkvae.model.ModelArtifact;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -137,7 +138,7 @@ class HdfsRoundTripTest {
     assertThat(fs.exists(new org.apache.hadoop.fs.Path(encoded + "/_SUCCESS"))).isTrue();
     JsonNode json;
     try (InputStream in = fs.open(new org.apache.hadoop.fs.Path(summary))) {
-      json = Json.MAPPER.readTree(in);
+      json = JsonFiles.MAPPER.readTree(in);
     }
     assertThat(json.get("status").asText()).isEqualTo("succeeded");
     assertThat(json.at("/counts/rows_written").asLong()).isEqualTo(100);

@@ -1,9 +1,10 @@
 package dev.sparkvae.jobs;
 
-import dev.sparkvae.jobs.spark.VaeTraining;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import dev.sparkvae.cli.Cli;
+import dev.sparkvae.training.VaeTraining;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintWriter;

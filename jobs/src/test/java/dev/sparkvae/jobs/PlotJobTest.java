@@ -3,9 +3,10 @@ package dev.sparkvae.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.sparkvae.cli.Cli;
 import dev.sparkvae.config.PlotSettings;
 import dev.sparkvae.data.BadRowException;
-import dev.sparkvae.model.Json;
+import dev.sparkvae.io.JsonFiles;
 import dev.sparkvae.plot.Plot;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -129,7 +130,7 @@ class PlotJobTest {
         "--model", model, "--plots", plots, "--samples", "2", "--set", "plot.latent-points=64"))
         .toArray(String[]::new);
     assertThat(Cli.run(new PrintWriter(out, true), new PrintWriter(err, true), args)).as(err.toString()).isZero();
-    assertThat(Json.MAPPER.readTree(out.toString()).get("rows").asLong()).as("stdout is the JSON summary")
+    assertThat(JsonFiles.MAPPER.readTree(out.toString()).get("rows").asLong()).as("stdout is the JSON summary")
         .isEqualTo(500);
     assertThat(Files.list(dir.resolve("evaluate-plots")).map(p -> p.getFileName().toString())
         .filter(name -> !name.endsWith(".crc")).sorted())

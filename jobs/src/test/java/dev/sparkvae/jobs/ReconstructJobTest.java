@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.sparkvae.data.BadRowPolicy;
 import dev.sparkvae.data.InputChecks;
-import dev.sparkvae.model.engine.EncoderEngines;
+import dev.sparkvae.inference.InferenceEngines;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -87,7 +87,7 @@ class ReconstructJobTest {
     TestModels.write(model, 784, 540.0);
     String input = input();
     Map<Long, Row> byEngine = new HashMap<>();
-    for (String engine : EncoderEngines.NAMES) {
+    for (String engine : InferenceEngines.NAMES) {
       String output = dir.resolve(engine).toString();
       ReconstructJob.Options defaults = options(input, model, output, null);
       new ReconstructJob(TestSpark.session(), new ReconstructJob.Options(input, model, output, List.of(), 8, false,

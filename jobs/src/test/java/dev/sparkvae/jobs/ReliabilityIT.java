@@ -3,9 +3,9 @@ package dev.sparkvae.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.sparkvae.io.JsonFiles;
 import dev.sparkvae.jobs.LoopbackCluster.Run;
-import dev.sparkvae.model.Json;
-import dev.sparkvae.run.FaultInjection;
+import dev.sparkvae.runtime.FaultInjection;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -144,7 +144,7 @@ class ReliabilityIT {
 
     assertThat(resumed.code()).as(resumed.output()).isZero();
     assertThat(resumed.output()).contains("train: resuming after epoch 1 from file:" + firstCheckpoint);
-    JsonNode metrics = Json.MAPPER.readTree(model.resolve("metrics.json").toFile());
+    JsonNode metrics = JsonFiles.MAPPER.readTree(model.resolve("metrics.json").toFile());
     assertThat(metrics.size()).as("epochs 1 and 2").isEqualTo(2);
     double cleanElbo = lastTestNegElbo(undisturbed);
     double resumedElbo = lastTestNegElbo(model);
@@ -163,7 +163,7 @@ class ReliabilityIT {
   }
 
   private static double lastTestNegElbo(Path model) throws Exception {
-    JsonNode metrics = Json.MAPPER.readTree(model.resolve("metrics.json").toFile());
+    JsonNode metrics = JsonFiles.MAPPER.readTree(model.resolve("metrics.json").toFile());
     return metrics.get(metrics.size() - 1).get("test_neg_elbo").asDouble();
   }
 

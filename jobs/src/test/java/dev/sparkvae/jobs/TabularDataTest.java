@@ -19,7 +19,7 @@ import dev.sparkvae.data.InputChecks;
 import dev.sparkvae.model.EpochMetrics;
 import dev.sparkvae.model.FeatureScaling;
 import dev.sparkvae.model.ModelArtifact;
-import dev.sparkvae.train.TrainingDivergedException;
+import dev.sparkvae.training.TrainingDivergedException;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;

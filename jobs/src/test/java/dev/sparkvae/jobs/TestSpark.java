@@ -28,7 +28,7 @@ public final class TestSpark {
           .config("spark.driver.host", "127.0.0.1")
           .config("spark.driver.bindAddress", "127.0.0.1")
           .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
-          .config("spark.kryo.registrator", "dev.sparkvae.io.NdArrayKryoRegistrator")
+          .config("spark.kryo.registrator", "dev.sparkvae.runtime.NdArrayKryoRegistrator")
           .config("spark.sql.shuffle.partitions", "4")
           .getOrCreate();
     }

@@ -9,8 +9,8 @@ import dev.sparkvae.config.Settings;
 import dev.sparkvae.config.TrainSettings;
 import dev.sparkvae.config.VaeSpec;
 import dev.sparkvae.data.InputChecks;
+import dev.sparkvae.io.JsonFiles;
 import dev.sparkvae.model.EpochMetrics;
-import dev.sparkvae.model.Json;
 import dev.sparkvae.model.ModelArtifact;
 import dev.sparkvae.model.ModelInfo;
 import dev.sparkvae.model.VaeMaths;
@@ -69,7 +69,7 @@ class TrainJobTest {
     assertThat(reloaded.network().output(x)).as("reloaded model gives identical outputs")
         .isEqualTo(trained.output(x));
     assertThat(reloaded.metrics()).isEqualTo(metrics);
-    JsonNode json = Json.MAPPER.readTree(dir.resolve("model/model.json").toFile());
+    JsonNode json = JsonFiles.MAPPER.readTree(dir.resolve("model/model.json").toFile());
     assertThat(json.at("/feature_schema/feature_count").asInt()).isEqualTo(784);
     assertThat(json.at("/feature_schema/features_column").asText()).isEqualTo("features");
     assertThat(json.at("/vae/latent_size").asInt()).isEqualTo(8);

@@ -1,0 +1,127 @@
+package dev.sparkvae.inference;
+
+import dev.sparkvae.model.VaeMaths;
+import java.util.Arrays;
+import org.deeplearning4j.nn.conf.layers.variational.BernoulliReconstructionDistribution;
+import org.deeplearning4j.nn.conf.layers.variational.GaussianReconstructionDistribution;
+import org.nd4j.linalg.activations.impl.ActivationSigmoid;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * The reference {@link BatchScorer}: both network passes on ND4J, with the model's own layers and p(x|z), except
+ * that a Bernoulli p(x|z) with the sigmoid is computed in its exact form, log p(x|z) = Σ x·a − softplus(a) over the
+ * logits a. DL4J's form, x·log σ(a) + (1 − x)·log(1 − σ(a)), loses saturated pixels: 1 − σ(a) is 0 in float for
+ * a &gt; 16.6 and DL4J then counts log 0 as 0, so a confident wrong pixel costs nothing.
+ *
+ * <p>Safe to share between threads: it only reads the model.
+ */
+public final class Nd4jScorer extends BatchScorer {
+  private final VaeMaths model;
+  private final boolean bernoulliLogits;
+
+  /**
+   * @param model the VAE
+   * @param samples importance samples K for {@code log_prob} (0 = do not compute log_prob or the ELBO)
+   * @param withReconstruction also return the reconstruction
+   * @param modelSeed seeds the noise together with each row id (see {@link BatchScorer})
+   */
+  public Nd4jScorer(VaeMaths model, int samples, boolean withReconstruction, long modelSeed) {
+    super(model.featureCount(), model.latentSize(), samples, withReconstruction, modelSeed);
+    this.model = model;
+    this.bernoulliLogits = model.distribution() instanceof BernoulliReconstructionDistribution bernoulli
+        && bernoulli.getActivationFn() instanceof ActivationSigmoid;
+  }
+
+  @Override
+  protected float[] encodeJoint(float[] rows, int count) {
+    return model.encodeJoint(matrix(rows, count, featureCount())).dup('c').data().asFloat();
+  }
+
+  @Override
+  protected Likelihood logLikelihood(float[] rows, int count, float[] z, int perRow) {
+    INDArray x = matrix(rows, count, featureCount());
+    if (perRow > 1) {
+      int[] repeated = new int[count * perRow];
+      for (int i = 0; i < repeated.length; i++) {
+        repeated[i] = i / perRow;
+      }
+      x = Nd4j.pullRows(x, 1, repeated);
+    }
+    INDArray pre = model.decodePreOutput(matrix(z, count * perRow, latentSize()));
+    float[] logPxz = bernoulliLogits ? rowSums(x.mul(pre).subi(softplus(pre)))
+        : model.distribution().exampleNegLogProbability(x, pre).negi().reshape(count * perRow).toFloatVector();
+    INDArray first = perRow == 1 ? pre
+        : pre.get(NDArrayIndex.interval(0, perRow, (long) count * perRow), NDArrayIndex.all());
+    float[] misfit = bernoulliLogits ? bernoulliDeviance(rows, count, logPxz, perRow)
+        : gaussianDeviance(rows, count, first);
+    float[] reconstruction = withReconstruction()
+        ? model.distribution().generateAtMean(first).dup('c').data().asFloat() : null;
+    return new Likelihood(logPxz, misfit, reconstruction);
+  }
+
+  /** −log p(x|z) − Σ H(x) at each row's first latent, the entropy summed in double with 0 log 0 = 0. */
+  private float[] bernoulliDeviance(float[] rows, int count, float[] logPxz, int perRow) {
+    int width = featureCount();
+    float[] misfit = new float[count];
+    for (int r = 0; r < count; r++) {
+      double negativeEntropy = 0;
+      for (int i = r * width; i < (r + 1) * width; i++) {
+        double x = rows[i];
+        negativeEntropy += (x > 0 ? x * Math.log(x) : 0) + (x < 1 ? (1 - x) * Math.log(1 - x) : 0);
+      }
+      misfit[r] = (float) (negativeEntropy - logPxz[r * perRow]);
+    }
+    return misfit;
+  }
+
+  /** ½ Σ (x − μ)² / σ² of each row at its first latent, {@code first} the pre-activation [μ | log σ²] there. */
+  private float[] gaussianDeviance(float[] rows, int count, INDArray first) {
+    if (!(model.distribution() instanceof GaussianReconstructionDistribution gaussian)) {
+      throw new IllegalArgumentException("Cannot score p(x|z) " + model.distribution() + ": it must be Gaussian, "
+          + "or Bernoulli with the sigmoid");
+    }
+    int width = featureCount();
+    float[] params = gaussian.getActivationFn().getActivation(first.dup('c'), false).dup('c').data().asFloat();
+    float[] misfit = new float[count];
+    for (int r = 0; r < count; r++) {
+      double sum = 0;
+      for (int f = 0; f < width; f++) {
+        double deviation = rows[r * width + f] - params[r * 2 * width + f];
+        sum += deviation * deviation / Math.exp(params[r * 2 * width + width + f]);
+      }
+      misfit[r] = (float) (0.5 * sum);
+    }
+    return misfit;
+  }
+
+  /** The sum of each row, in double and in order: the same for a row whatever batch it is in (ND4J's may not be). */
+  private static float[] rowSums(INDArray terms) {
+    int width = (int) terms.size(1);
+    float[] values = terms.dup('c').data().asFloat();
+    float[] sums = new float[(int) terms.size(0)];
+    for (int r = 0; r < sums.length; r++) {
+      double sum = 0;
+      for (int i = r * width; i < (r + 1) * width; i++) {
+        sum += values[i];
+      }
+      sums[r] = (float) sum;
+    }
+    return sums;
+  }
+
+  /** softplus(a) = max(a, 0) + log(1 + exp(−|a|)), which neither overflows nor loses small values. */
+  private static INDArray softplus(INDArray a) {
+    INDArray tail = Transforms.log1p(Transforms.exp(Transforms.abs(a, true).negi(), false), false);
+    return Transforms.relu(a, true).addi(tail);
+  }
+
+  /** The first {@code count} rows of {@code values} (row-major, {@code width} wide) as a float matrix. */
+  private static INDArray matrix(float[] values, int count, int width) {
+    float[] exact = values.length == count * width ? values : Arrays.copyOf(values, count * width);
+    long[] shape = {count, width};
+    return Nd4j.create(Nd4j.createBuffer(exact), shape, Nd4j.getStrides(shape, 'c'), 0, 'c');
+  }
+}

@@ -1,0 +1,239 @@
+package dev.sparkvae.training;
+
+import dev.sparkvae.data.BadRowException;
+import dev.sparkvae.data.FeatureBatcher;
+import dev.sparkvae.data.FeatureStatistics;
+import dev.sparkvae.input.RowReader;
+import dev.sparkvae.model.FeatureScaling;
+import dev.sparkvae.model.NoiseSeeds;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Random;
+import org.apache.spark.Partitioner;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.util.KnownSizeEstimation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import scala.Tuple2;
+
+/**
+ * Turns a normalised frame into validated feature vectors and minibatches of them (DataSets with placeholder
+ * labels). In-order batching streams each partition, one batch in memory at a time.
+ */
+public final class Minibatches {
+  private Minibatches() {}
+
+  /**
+   * Minibatches of at most {@code batchSize} checked rows in input order (the last of each partition may be
+   * smaller).
+   *
+   * @throws BadRowException (inside the Spark job) on the first row that fails validation, unless {@code skipBad}
+   */
+  public static JavaRDD<DataSet> of(Dataset<Row> frame, RowReader check, boolean skipBad, int batchSize) {
+    return batches(rows(frame, check, skipBad), check.featureCount(), batchSize);
+  }
+
+  /** Minibatches of at most {@code batchSize} feature vectors, in order. */
+  public static JavaRDD<DataSet> batches(JavaRDD<float[]> rows, int featureCount, int batchSize) {
+    return rows.mapPartitions(it -> new BatchIterator(it, featureCount, batchSize, FeatureScaling.none()));
+  }
+
+  /**
+   * The statistics of every feature over {@code rows}: one summary per partition, merged on the driver in
+   * partition order, so the same rows give the same values to the last bit whatever order the tasks finish in.
+   */
+  public static FeatureStatistics statistics(JavaRDD<float[]> rows, int featureCount) {
+    List<FeatureStatistics> parts = rows.mapPartitions(it -> {
+      FeatureStatistics part = new FeatureStatistics(featureCount);
+      it.forEachRemaining(part::add);
+      return List.of(part).iterator();
+    }).collect();
+    FeatureStatistics all = new FeatureStatistics(featureCount);
+    parts.forEach(all::merge);
+    return all;
+  }
+
+  /**
+   * The checked feature vectors of a normalised frame, in input order; bad rows left out when {@code skipBad}.
+   *
+   * @throws BadRowException (inside the Spark job) on the first row that fails validation, unless {@code skipBad}
+   */
+  public static JavaRDD<float[]> rows(Dataset<Row> frame, RowReader check, boolean skipBad) {
+    return frame.queryExecution().toRdd().toJavaRDD().mapPartitions(rows -> new Iterator<float[]>() {
+      private float[] next;
+
+      @Override
+      public boolean hasNext() {
+        while (next == null && rows.hasNext()) {
+          float[] values = new float[check.featureCount()];
+          BadRowException bad = check.read(rows.next(), values, 0);
+          if (bad == null) {
+            next = values;
+          } else if (!skipBad) {
+            throw bad;
+          }
+        }
+        return next != null;
+      }
+
+      @Override
+      public float[] next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException();
+        }
+        float[] values = next;
+        next = null;
+        return values;
+      }
+    });
+  }
+
+  /**
+   * The rows spread over exactly {@code partitions} partitions (one per training worker), evenly: each input
+   * partition deals its rows round robin, so partition sizes differ by at most the number of input partitions.
+   * Deterministic: rows are ordered within each partition by their input partition and position. One shuffle.
+   */
+  public static JavaRDD<float[]> balanced(JavaRDD<float[]> rows, int partitions) {
+    JavaRDD<Tuple2<Long, float[]>> keyed = rows.mapPartitionsWithIndex(RoundRobin.Keyed::new, true);
+    return JavaPairRDD.fromJavaRDD(keyed).repartitionAndSortWithinPartitions(new RoundRobin(partitions)).values();
+  }
+
+  /**
+   * Minibatches of rows shuffled within each partition by a generator seeded from {@code seed} and the partition:
+   * a new composition of minibatches for every seed (every epoch), the same for the same seed. The partition's
+   * rows should be cached: shuffling holds references to all of them. Each minibatch is scaled by {@code scaling}
+   * as it is packed.
+   */
+  public static JavaRDD<DataSet> shuffled(JavaRDD<float[]> rows, int featureCount, int batchSize, long seed,
+      FeatureScaling scaling) {
+    return rows.mapPartitionsWithIndex((partition, it) -> {
+      List<float[]> all = new ArrayList<>();
+      it.forEachRemaining(all::add);
+      Collections.shuffle(all, new Random(NoiseSeeds.of(seed, partition, 0)));
+      return new BatchIterator(all.iterator(), featureCount, batchSize, scaling);
+    }, true);
+  }
+
+  /** Deals the rows of each input partition round robin, starting at the input partition's index. */
+  private static final class RoundRobin extends Partitioner {
+    private static final long serialVersionUID = 1L;
+    private static final int POSITION_BITS = 40;
+    private final int partitions;
+
+    RoundRobin(int partitions) {
+      this.partitions = partitions;
+    }
+
+    /** A sort key of a row: its input partition and its position there. */
+    static long key(int inputPartition, long position) {
+      return ((long) inputPartition << POSITION_BITS) | position;
+    }
+
+    @Override
+    public int numPartitions() {
+      return partitions;
+    }
+
+    /** The rows of one input partition with their sort keys. */
+    private static final class Keyed implements Iterator<Tuple2<Long, float[]>> {
+      private final int inputPartition;
+      private final Iterator<float[]> rows;
+      private long position;
+
+      Keyed(int inputPartition, Iterator<float[]> rows) {
+        this.inputPartition = inputPartition;
+        this.rows = rows;
+      }
+
+      @Override
+      public boolean hasNext() {
+        return rows.hasNext();
+      }
+
+      @Override
+      public Tuple2<Long, float[]> next() {
+        return new Tuple2<>(key(inputPartition, position++), rows.next());
+      }
+    }
+
+    @Override
+    public int getPartition(Object key) {
+      long k = (Long) key;
+      return (int) (((k >>> POSITION_BITS) + (k & ((1L << POSITION_BITS) - 1))) % partitions);
+    }
+
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof RoundRobin r && r.partitions == partitions;
+    }
+
+    @Override
+    public int hashCode() {
+      return partitions;
+    }
+  }
+
+  /**
+   * A minibatch that tells Spark its size. Without it, caching minibatches (every epoch) makes Spark's
+   * SizeEstimator walk each DataSet's object graph, which through JavaCPP's deallocator list reaches every live
+   * native array: 1-2 s per epoch of 60,000 rows (bench/RESULTS.md, training speed). The size given is that of the
+   * off-heap values plus a little for the objects.
+   */
+  static final class Batch extends DataSet implements KnownSizeEstimation {
+    private static final long serialVersionUID = 1L;
+    private static final long OBJECT_BYTES = 1024;
+
+    Batch(INDArray features, INDArray labels) {
+      super(features, labels);
+    }
+
+    @Override
+    public long estimatedSize() {
+      long values = getFeatures().length() * getFeatures().dataType().width()
+          + getLabels().length() * getLabels().dataType().width();
+      return values + OBJECT_BYTES;
+    }
+  }
+
+  private static final class BatchIterator implements Iterator<DataSet> {
+    private final Iterator<float[]> rows;
+    private final FeatureBatcher batcher;
+    private final FeatureScaling scaling;
+
+    BatchIterator(Iterator<float[]> rows, int featureCount, int batchSize, FeatureScaling scaling) {
+      this.rows = rows;
+      this.batcher = new FeatureBatcher(batchSize, featureCount);
+      this.scaling = scaling;
+    }
+
+    @Override
+    public boolean hasNext() {
+      return batcher.size() > 0 || rows.hasNext();
+    }
+
+    @Override
+    public DataSet next() {
+      while (rows.hasNext()) {
+        if (batcher.add(rows.next())) {
+          break;
+        }
+      }
+      if (batcher.size() == 0) {
+        throw new NoSuchElementException();
+      }
+      // dl4j-spark re-batches DataSets (merge and split) and fails on null labels; a one-column placeholder costs
+      // one float per row and is never read.
+      int rows = batcher.size();
+      scaling.apply(batcher.buffer(), rows);
+      return new Batch(batcher.take(), Nd4j.zeros(DataType.FLOAT, rows, 1));
+    }
+  }
+}

@@ -1,0 +1,235 @@
+package dev.sparkvae.training;
+
+import dev.sparkvae.config.TrainSettings;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.UUID;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.storage.StorageLevel;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.spark.api.RDDTrainingApproach;
+import org.deeplearning4j.spark.api.Repartition;
+import org.deeplearning4j.spark.api.WorkerConfiguration;
+import org.deeplearning4j.spark.api.worker.NetBroadcastTuple;
+import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
+import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingResult;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingWorker;
+import org.nd4j.linalg.dataset.DataSet;
+
+/**
+ * dl4j-spark's {@link ParameterAveragingTrainingMaster} with {@link VaePretrainingWorker}s: each round broadcasts
+ * the parameters and the updater state, every worker fits {@code averagingFrequency} minibatches of
+ * {@code batchSizePerWorker} examples, and parameters and updater state are averaged.
+ *
+ * <p>This is the one class that knows dl4j-spark internals. It also records the score of every round, stops on a
+ * non-finite score (divergence), releases each round's broadcast when the round is done and measures where the
+ * rounds' time goes ({@link #lastRoundTimings()}). The training data is an in-memory {@code JavaRDD<DataSet>} of
+ * pre-batched minibatches (the "direct" approach), cached with {@link #TRAINING_DATA_STORAGE}, in exactly one
+ * partition per worker with equal numbers of minibatches (see {@code Minibatches.balanced} in the jobs): rounds
+ * then take their minibatches from the cached partitions where they are, never repartitioning (dl4j-spark's
+ * default repartitions the round's data every round: three Spark jobs and a shuffle per round).
+ */
+public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
+  private static final long serialVersionUID = 1L;
+
+  /**
+   * How the pre-batched training data is cached. Deserialized: every round selects its minibatches by scanning
+   * the cached partitions, and a serialized cache would deserialize the whole data set every round.
+   */
+  public static final StorageLevel TRAINING_DATA_STORAGE = StorageLevel.MEMORY_ONLY();
+
+  /** dl4j-spark's worker configuration value for "fit every minibatch of the task". */
+  private static final int NO_MINIBATCH_CAP = 0;
+
+  private final long runSeed;
+  /** Identifies this training run to the workers, which keep its network between rounds. */
+  private final String runId = UUID.randomUUID().toString();
+  private final List<Double> roundScores = new ArrayList<>();
+  private transient Broadcast<NetBroadcastTuple> lastBroadcast;
+  private transient RoundListener roundListener;
+  private transient WorkerClock workerClock;
+  private transient RoundTimings lastTimings;
+  private transient int rounds;
+  private transient long fitStart;
+  private transient long lastMark;
+  private transient long epochSetupNanos;
+  private transient long prepareNanos;
+  private transient long broadcastNanos;
+  private transient long jobNanos;
+  private transient long[] workerTotals;
+
+  /** Called on the driver after every averaging round. */
+  @FunctionalInterface
+  public interface RoundListener {
+    void roundDone(int round, int rounds, double score);
+  }
+
+  protected VaePretrainingMaster(Builder builder, long runSeed) {
+    super(builder);
+    this.runSeed = runSeed;
+  }
+
+  /** A master for {@code workers} workers (0 = Spark's default parallelism) with the given settings. */
+  public static VaePretrainingMaster create(TrainSettings settings, int workers) {
+    Builder builder = new Builder(workers > 0 ? workers : null, settings.batchSizePerWorker())
+        .batchSizePerWorker(settings.batchSizePerWorker())
+        .averagingFrequency(settings.averagingFrequency())
+        .workerPrefetchNumBatches(settings.prefetchBatches())
+        .saveUpdater(true)
+        .rngSeed(settings.seed())
+        .rddTrainingApproach(RDDTrainingApproach.Direct)
+        .repartionData(Repartition.Never)
+        .storageLevel(TRAINING_DATA_STORAGE);
+    return new VaePretrainingMaster(builder, settings.seed());
+  }
+
+  /** Receives every round's score; null for none. */
+  public void setRoundListener(RoundListener listener) {
+    this.roundListener = listener;
+  }
+
+  /** Scores (mean negative ELBO per example) of the rounds since the last {@link #takeRoundScores()}. */
+  public List<Double> takeRoundScores() {
+    List<Double> scores = List.copyOf(roundScores);
+    roundScores.clear();
+    return scores;
+  }
+
+  /** Where the time of the last {@code fit} went; null before the first. */
+  public RoundTimings lastRoundTimings() {
+    return lastTimings;
+  }
+
+  /**
+   * Trains on {@code trainingData} (one epoch): pre-batched minibatches in exactly one partition per worker.
+   *
+   * @throws IllegalArgumentException when the data has another number of partitions
+   */
+  @Override
+  public void executeTraining(SparkDl4jMultiLayer network, JavaRDD<DataSet> trainingData) {
+    int workers = numWorkers != null ? numWorkers : network.getSparkContext().defaultParallelism();
+    if (trainingData.getNumPartitions() != workers) {
+      throw new IllegalArgumentException(String.format("The training minibatches must come in %d partitions, one "
+          + "per worker, not %d", workers, trainingData.getNumPartitions()));
+    }
+    if (workerClock == null) {
+      workerClock = new WorkerClock();
+      network.getSparkContext().sc().register(workerClock, "spark-vae worker clock");
+    }
+    workerClock.reset();
+    workerTotals = new long[WorkerClock.SIZE];
+    rounds = 0;
+    epochSetupNanos = prepareNanos = broadcastNanos = jobNanos = 0;
+    fitStart = lastMark = System.nanoTime();
+    super.executeTraining(network, trainingData);
+    lastTimings = new RoundTimings(rounds, lastMark - fitStart, epochSetupNanos, prepareNanos, broadcastNanos,
+        jobNanos, workerTotals);
+  }
+
+  /**
+   * The epoch's rounds: every worker's cached minibatches dealt round robin into
+   * {@code max(1, minibatches / (workers × averagingFrequency))} rounds, so each worker fits at least
+   * {@code averagingFrequency} minibatches per round, and workers with equally many minibatches get equally many
+   * in every round (none waits for another's extra minibatch). dl4j-spark deals them at random with a different
+   * seed per partition, so the extra minibatches of uneven rounds fall to different workers in different rounds.
+   * Deterministic, and no random state carried from epoch to epoch.
+   */
+  @Override
+  protected <T> JavaRDD<T>[] getSplitRDDs(JavaRDD<T> trainingData, int totalDataSetObjectCount,
+      int examplesPerDataSetObject) {
+    int perRound = getNumDataSetObjectsPerSplit(examplesPerDataSetObject);
+    int roundCount = Math.max(1, totalDataSetObjectCount / perRound);
+    @SuppressWarnings("unchecked") // Java has no generic array creation; the array only ever holds JavaRDD<T>
+    JavaRDD<T>[] splits = (JavaRDD<T>[]) new JavaRDD<?>[roundCount];
+    for (int round = 0; round < roundCount; round++) {
+      splits[round] = trainingData.mapPartitions(new RoundShare<>(round, roundCount), true);
+    }
+    return splits;
+  }
+
+  /** The minibatches of a partition whose position modulo the number of rounds is the round. */
+  private static final class RoundShare<T> implements FlatMapFunction<Iterator<T>, T> {
+    private static final long serialVersionUID = 1L;
+    private final int round;
+    private final int rounds;
+
+    RoundShare(int round, int rounds) {
+      this.round = round;
+      this.rounds = rounds;
+    }
+
+    @Override
+    public Iterator<T> call(Iterator<T> minibatches) {
+      List<T> share = new ArrayList<>();
+      for (int i = 0; minibatches.hasNext(); i++) {
+        T minibatch = minibatches.next();
+        if (i % rounds == round) {
+          share.add(minibatch);
+        }
+      }
+      return share.iterator();
+    }
+  }
+
+  @Override
+  public ParameterAveragingTrainingWorker getWorkerInstance(SparkDl4jMultiLayer network) {
+    long start = System.nanoTime();
+    if (rounds == 0) {
+      epochSetupNanos += start - lastMark;
+    } else {
+      prepareNanos += start - lastMark;
+    }
+    MultiLayerNetwork net = network.getNetwork();
+    NetBroadcastTuple tuple = new NetBroadcastTuple(net.getLayerWiseConfigurations(), net.params(),
+        net.getUpdater().getStateViewArray());
+    lastBroadcast = network.getSparkContext().broadcast(tuple);
+    // No cap on the minibatches of a task: dl4j-spark caps them at averagingFrequency, but when a partition's
+    // minibatches do not divide evenly into the rounds some rounds hand a worker one more, which the cap would skip.
+    WorkerConfiguration configuration = new WorkerConfiguration(false, rddDataSetNumExamples, batchSizePerWorker,
+        NO_MINIBATCH_CAP, prefetchNumBatches, collectTrainingStats);
+    VaePretrainingWorker worker = new VaePretrainingWorker(lastBroadcast, configuration, trainingHookList, listeners,
+        getRouterProvider(), runId, runSeed, workerClock);
+    lastMark = System.nanoTime();
+    broadcastNanos += lastMark - start;
+    return worker;
+  }
+
+  @Override
+  public ParameterAveragingTrainingWorker getWorkerInstance(SparkComputationGraph graph) {
+    throw new UnsupportedOperationException("VAE pretraining runs on a MultiLayerNetwork, not a ComputationGraph");
+  }
+
+  @Override
+  protected void processResults(SparkDl4jMultiLayer network, SparkComputationGraph graph,
+      JavaRDD<ParameterAveragingTrainingResult> results, int splitNum, int totalSplits) {
+    long start = System.nanoTime();
+    super.processResults(network, graph, results, splitNum, totalSplits);
+    lastMark = System.nanoTime();
+    jobNanos += lastMark - start;
+    rounds++;
+    long[] round = workerClock.value();
+    workerClock.reset();
+    for (int i = 0; i < round.length; i++) {
+      workerTotals[i] += round[i];
+    }
+    if (lastBroadcast != null) {
+      lastBroadcast.destroy();
+      lastBroadcast = null;
+    }
+    double score = network.getScore();
+    if (!Double.isFinite(score)) {
+      throw new TrainingDivergedException(String.format(
+          "Training diverged in round %d of %d: the negative ELBO is %s",
+          splitNum, totalSplits, score));
+    }
+    roundScores.add(score);
+    if (roundListener != null) {
+      roundListener.roundDone(splitNum, totalSplits, score);
+    }
+  }
+}
