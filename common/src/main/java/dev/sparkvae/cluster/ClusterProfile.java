@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
  *
  * <p>Spark settings go as {@code --conf key=value}; master, deploy mode and sizes as spark-submit's own flags.
  * ND4J's off-heap limits become {@code -Dorg.bytedeco.javacpp.*} in the driver's and executors' Java options,
- * native threads {@code spark.executorEnv.OMP_NUM_THREADS}, GPUs Spark's resource settings with one task per GPU.
+ * native threads {@code spark.executorEnv.OMP_NUM_THREADS}, GPUs Spark's resource settings with one task per GPU;
+ * on the CPU backend, {@link #BLAS_KERNEL_PLUGIN} joins {@code spark.plugins}.
  */
 public final class ClusterProfile {
   /** The main class of every job. */
@@ -32,6 +33,8 @@ public final class ClusterProfile {
    */
   public static final String BLOCK_REGISTRATOR = "dev.sparkvae.runtime.NdArrayKryoRegistrator";
   static final String KRYO = "org.apache.spark.serializer.KryoSerializer";
+  /** The Spark plugin that chooses OpenBLAS's kernel on every executor before ND4J loads; the CPU profiles add it. */
+  public static final String BLAS_KERNEL_PLUGIN = "dev.sparkvae.runtime.BlasKernelPlugin";
 
   private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kmgt])b?", Pattern.CASE_INSENSITIVE);
 
@@ -167,7 +170,8 @@ public final class ClusterProfile {
 
   /**
    * Every Spark setting the profile makes, in a stable order: memory overhead, task environment, executor and
-   * driver Java options, GPU resources, then {@code cluster.spark-conf} (whose Java options are joined with ours).
+   * driver Java options, GPU resources, the BLAS kernel plugin, then {@code cluster.spark-conf} (whose Java options
+   * and plugins are joined with ours).
    */
   public Map<String, String> sparkConf() {
     return sparkConf(List.of());
@@ -191,10 +195,14 @@ public final class ClusterProfile {
         conf.put("spark.executor.resource.gpu.vendor", gpuVendor);
       }
     }
+    if (backend == Backend.CPU) {
+      conf.put("spark.plugins", BLAS_KERNEL_PLUGIN);
+    }
     for (Map.Entry<String, String> entry : sparkConf.entrySet()) {
       String ours = conf.get(entry.getKey());
-      boolean javaOptions = entry.getKey().endsWith(".extraJavaOptions");
-      conf.put(entry.getKey(), ours != null && javaOptions ? ours + " " + entry.getValue() : entry.getValue());
+      String joint = entry.getKey().endsWith(".extraJavaOptions") ? " "
+          : entry.getKey().equals("spark.plugins") ? "," : null;
+      conf.put(entry.getKey(), ours != null && joint != null ? ours + joint + entry.getValue() : entry.getValue());
     }
     return conf;
   }

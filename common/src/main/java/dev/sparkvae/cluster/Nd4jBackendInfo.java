@@ -1,6 +1,7 @@
 package dev.sparkvae.cluster;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.bytedeco.javacpp.Pointer;
@@ -19,18 +20,30 @@ import org.nd4j.linalg.factory.Nd4j;
  * @param cudaDevices CUDA devices ND4J sees (0 on the CPU backend)
  * @param maxBytes JavaCPP's limit on native allocations, bytes
  * @param maxPhysicalBytes JavaCPP's limit on the process's physical memory, bytes
+ * @param blasKernel the OpenBLAS kernel running, e.g. {@code SkylakeX}, {@code Haswell}, {@code Prescott} (a generic
+ *     one); {@code n/a} when the BLAS is not OpenBLAS
+ * @param cpuIsa the highest instruction-set level of the CPU, for {@link #slowKernel()}
  */
 public record Nd4jBackendInfo(String backend, String backendClass, String blasVendor, int ompThreads,
-    int blasThreads, int cudaDevices, long maxBytes, long maxPhysicalBytes) {
+    int blasThreads, int cudaDevices, long maxBytes, long maxPhysicalBytes, String blasKernel,
+    BlasKernel.Isa cpuIsa) {
 
   /** Loads ND4J if it is not yet, and reports its backend. */
   public static Nd4jBackendInfo current() {
     String backendClass = Nd4j.getBackend().getClass().getSimpleName();
     Properties env = Nd4j.getExecutioner().getEnvironmentInformation();
+    List<String> kernels = BlasKernel.running();
     return new Nd4jBackendInfo(String.valueOf(env.getOrDefault(Nd4jEnvironment.BACKEND_KEY, "unknown")),
         backendClass, String.valueOf(env.getOrDefault(Nd4jEnvironment.BLAS_VENDOR_KEY, "unknown")),
         intOf(env, Nd4jEnvironment.OMP_THREADS_KEY), intOf(env, Nd4jEnvironment.BLAS_THREADS_KEY),
-        intOf(env, Nd4jEnvironment.CUDA_NUM_GPUS_KEY), Pointer.maxBytes(), Pointer.maxPhysicalBytes());
+        intOf(env, Nd4jEnvironment.CUDA_NUM_GPUS_KEY), Pointer.maxBytes(), Pointer.maxPhysicalBytes(),
+        kernels.isEmpty() ? "n/a" : String.join("/", kernels), BlasKernel.Cpu.current().isa());
+  }
+
+  /** True when OpenBLAS runs a generic kernel on a CPU with AVX2 or AVX-512: GEMM several times slower. */
+  public boolean slowKernel() {
+    return !blasKernel.equals("n/a") && List.of(blasKernel.split("/")).stream()
+        .anyMatch(kernel -> BlasKernel.isFallback(kernel, cpuIsa));
   }
 
   /** True when ND4J runs on CUDA. */
@@ -41,8 +54,9 @@ public record Nd4jBackendInfo(String backend, String backendClass, String blasVe
   /** One line for logs and messages. */
   public String describe() {
     return String.format("%s backend %s, BLAS %s, %d OMP threads, %d BLAS threads%s, JavaCPP maxbytes %s, "
-        + "maxphysicalbytes %s", backend, backendClass, blasVendor, ompThreads, blasThreads,
-        isCuda() ? ", " + cudaDevices + " CUDA devices" : "", gib(maxBytes), gib(maxPhysicalBytes));
+        + "maxphysicalbytes %s%s", backend, backendClass, blasVendor, ompThreads, blasThreads,
+        isCuda() ? ", " + cudaDevices + " CUDA devices" : "", gib(maxBytes), gib(maxPhysicalBytes),
+        blasKernel.equals("n/a") ? "" : ", OpenBLAS kernel " + blasKernel + " (CPU " + cpuIsa + ")");
   }
 
   /** As strings, to cross from executors to the driver whatever the serializer. */
@@ -56,6 +70,8 @@ public record Nd4jBackendInfo(String backend, String backendClass, String blasVe
     map.put("cudaDevices", Integer.toString(cudaDevices));
     map.put("maxBytes", Long.toString(maxBytes));
     map.put("maxPhysicalBytes", Long.toString(maxPhysicalBytes));
+    map.put("blasKernel", blasKernel);
+    map.put("cpuIsa", cpuIsa.name());
     return map;
   }
 
@@ -64,7 +80,7 @@ public record Nd4jBackendInfo(String backend, String backendClass, String blasVe
     return new Nd4jBackendInfo(map.get("backend"), map.get("backendClass"), map.get("blasVendor"),
         Integer.parseInt(map.get("ompThreads")), Integer.parseInt(map.get("blasThreads")),
         Integer.parseInt(map.get("cudaDevices")), Long.parseLong(map.get("maxBytes")),
-        Long.parseLong(map.get("maxPhysicalBytes")));
+        Long.parseLong(map.get("maxPhysicalBytes")), map.get("blasKernel"), BlasKernel.Isa.valueOf(map.get("cpuIsa")));
   }
 
   private static int intOf(Properties env, String key) {

@@ -122,12 +122,13 @@ class ClusterProfileTest {
     assertThat(found.describe()).startsWith("CPU backend CpuBackend, BLAS OPENBLAS, ");
 
     Nd4jBackendInfo cudaWithoutDevice = new Nd4jBackendInfo("CUDA", "JCublasBackend", "CUBLAS", 1, 1, 0, 1L << 30,
-        2L << 30);
+        2L << 30, "n/a", BlasKernel.Isa.AVX2);
     assertThatThrownBy(() -> gpu.requireBackend(cudaWithoutDevice, "the driver (pid 1)"))
         .hasMessageContaining("but on the driver (pid 1) ND4J loaded its CUDA backend but sees no CUDA device "
             + "(CUDA backend JCublasBackend, BLAS CUBLAS, 1 OMP threads, 1 BLAS threads, 0 CUDA devices, "
             + "JavaCPP maxbytes 1.0 GiB, maxphysicalbytes 2.0 GiB)");
-    gpu.requireBackend(new Nd4jBackendInfo("CUDA", "JCublasBackend", "CUBLAS", 1, 1, 2, 1, 2), "executor 0");
+    gpu.requireBackend(new Nd4jBackendInfo("CUDA", "JCublasBackend", "CUBLAS", 1, 1, 2, 1, 2, "n/a",
+        BlasKernel.Isa.AVX2), "executor 0");
 
     ClusterProfile cpu = launch("yarn-cpu", JOB).profile();
     cpu.requireBackend(found, "executor 0");
@@ -243,7 +244,7 @@ class ClusterProfileTest {
     return command;
   }
 
-  /** The profile's --conf entries in order: ours, then cluster.spark-conf with {@link #DEFAULTS}, sorted by key. */
+  /** The profile's --conf entries in order: ours (the BLAS kernel plugin on CPU), then cluster.spark-conf with {@link #DEFAULTS}, sorted by key. */
   @SafeVarargs
   private static List<String> confs(List<String> overhead, int threads, String maxBytes, String maxPhysical,
       String driverMaxBytes, String driverMaxPhysical, String log, List<String> gpu, List<String>... sparkConf) {
@@ -255,6 +256,9 @@ class ClusterProfileTest {
     confs.add("spark.driver.extraJavaOptions=-Dorg.bytedeco.javacpp.maxbytes=" + driverMaxBytes
         + " -Dorg.bytedeco.javacpp.maxphysicalbytes=" + driverMaxPhysical + " " + log);
     confs.addAll(gpu);
+    if (gpu.isEmpty()) {
+      confs.add("spark.plugins=dev.sparkvae.runtime.BlasKernelPlugin");
+    }
     List<String> sorted = new ArrayList<>(DEFAULTS);
     for (List<String> part : sparkConf) {
       sorted.addAll(part);

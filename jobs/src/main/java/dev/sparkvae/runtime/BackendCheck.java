@@ -1,5 +1,6 @@
 package dev.sparkvae.runtime;
 
+import dev.sparkvae.cluster.BlasKernel;
 import dev.sparkvae.cluster.ClusterProfile;
 import dev.sparkvae.cluster.Nd4jBackendInfo;
 import java.net.InetAddress;
@@ -33,6 +34,7 @@ public final class BackendCheck {
     Nd4jBackendInfo driver = Nd4jBackendInfo.current();
     String where = "the driver (pid " + ProcessHandle.current().pid() + ")";
     LOG.info("ND4J on {}: {}", where, driver.describe());
+    warnOnSlowKernel(driver, where);
     profile.requireBackend(driver, where);
   }
 
@@ -52,7 +54,17 @@ public final class BackendCheck {
           executor.get("host"));
       Nd4jBackendInfo backend = Nd4jBackendInfo.fromMap(executor);
       LOG.info("ND4J on {}: {}", where, backend.describe());
+      warnOnSlowKernel(backend, where);
       profile.requireBackend(backend, where);
+    }
+  }
+
+  private static void warnOnSlowKernel(Nd4jBackendInfo backend, String where) {
+    if (backend.slowKernel()) {
+      LOG.warn("OpenBLAS on {} runs its generic {} kernel on a CPU with {}: matrix products run several times "
+          + "slower. Set {} (for executors: spark.executorEnv.{}) to the CPU's kernel, or add spark.plugins={}",
+          where, backend.blasKernel(), backend.cpuIsa(), BlasKernel.VARIABLE, BlasKernel.VARIABLE,
+          ClusterProfile.BLAS_KERNEL_PLUGIN);
     }
   }
 
