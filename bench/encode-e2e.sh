@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Encode end to end (issue 3, figures 2 and 3): our encode job on local[2] with each encoder engine, Parquet in and
+# Encode end to end: our encode job on local[2] with each encoder engine, Parquet in and
 # out, beside dl4j-spark's feedForwardWithKey on the same data and, in the same run, the compute-only rate of our
 # ONNX Runtime engine. Needs the build (./mvnw -q -B package -DskipTests) and the Debian package
 # dataset-fashion-mnist (imported here on first use). Keep the machine otherwise idle; it takes a few minutes.

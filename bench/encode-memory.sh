@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Encode memory (issue 3, figure 4): encodes 1,000,000 rows (the Fashion-MNIST train set repeated, new ids) with a
+# Encode memory: encodes 1,000,000 rows (the Fashion-MNIST train set repeated, new ids) with a
 # fixed small heap, once with spark.sql.files.maxPartitionBytes=8m (splits stop at Parquet row groups: ~5
 # partitions) and once with 2g (one partition per file: 2 of 500,000 rows), and prints the partition count and the
 # peak resident memory of the (embedded local[2]) JVM. Streaming encode

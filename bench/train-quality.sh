@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Quality benchmark (issue 2): the PyTorch VAE example's recipe (conf/jobs/fmnist-reference.conf) on the full
+# Quality benchmark: the PyTorch VAE example's recipe (conf/jobs/fmnist-reference.conf) on the full
 # Fashion-MNIST (60,000 train, 10,000 test images), trained twice: 2 workers by parameter averaging, and 1 worker.
-# Prints test negative ELBO per epoch of both runs beside PyTorch's reference figures.
+# Prints test negative ELBO per epoch of both runs beside PyTorch's figures for the same recipe (the torch list
+# in this script; where they come from: bench/RESULTS.md, training quality).
 # Needs: the build (./mvnw -q -B package -DskipTests) and the Debian package dataset-fashion-mnist.
 # Usage: bench/train-quality.sh [WORKDIR]   (default WORKDIR: target/bench-quality)
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Training speed at equal quality (issue 6): the benchmark recipe (default conf/jobs/fmnist-benchmark.conf) on the
+# Training speed at equal quality: the benchmark recipe (default conf/jobs/fmnist-benchmark.conf) on the
 # full Fashion-MNIST (60,000 train, 10,000 test images), trained
 #   1. in one process, no Spark, one native thread (the baseline),
 #   2. in one process, all cores,

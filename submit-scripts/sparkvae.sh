@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One entry for every spark-vae job, on every cluster.
 #   submit-scripts/sparkvae.sh [--cluster NAME] [--dry-run] JOB [options]   (JOB: import | train | encode |
-#                              reconstruct | evaluate; --help on each)
+#                              reconstruct | evaluate | plot; --help on each; docs/jobs.md)
 #   submit-scripts/sparkvae.sh [--cluster NAME] --airflow                   (the profile as SparkSubmitOperator
 #                                                                           arguments, JSON, for the Airflow DAG)
 # NAME selects conf/clusters/NAME.conf (default: local). A local[...] master runs embedded Spark in one JVM from
