@@ -398,14 +398,14 @@ public final class TrainSpeedBenchmark {
     return median(run, "seconds");
   }
 
-  private static void setThreads(int threads) {
+  static void setThreads(int threads) {
     Nd4j.getEnvironment().setMaxThreads(threads);
     Nd4j.getEnvironment().setMaxMasterThreads(threads);
     Nd4j.factory().blas().setMaxThreads(threads);
   }
 
   /** GFLOP/s of {@code work} doing {@code flops}: the best of 5 timed passes of enough calls for ~0.3 s. */
-  private static double gflops(Runnable work, double flops) {
+  static double gflops(Runnable work, double flops) {
     for (int i = 0; i < 3; i++) {
       work.run();
     }

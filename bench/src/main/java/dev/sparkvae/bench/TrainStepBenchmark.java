@@ -1,0 +1,165 @@
+package dev.sparkvae.bench;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import dev.sparkvae.config.Settings;
+import dev.sparkvae.config.TrainSettings;
+import dev.sparkvae.config.VaeSpec;
+import dev.sparkvae.model.VaeNetworks;
+import dev.sparkvae.training.VaePretrainingStep;
+import java.io.File;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.executioner.OpExecutioner.ProfilingMode;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.profiler.OpProfiler;
+
+/**
+ * One training step of the recipe's VAE on one thread, ours ({@link VaePretrainingStep} on DL4J/ND4J) beside the
+ * same step in libtorch ({@link TorchVaeStep}), at several minibatch sizes, in one JVM, interleaved in rounds so
+ * that a noisy machine slows both alike. For each size: the median step of each, their ratio, the FLOP floor
+ * (the step's FLOPs at ND4J's single-thread sgemm rate), and for ours where the time goes: its matrix products
+ * alone (the same GEMMs on the same shapes), the rest, and ND4J ops per step (ND4J's op profiler).
+ *
+ * <p>Usage: {@code TrainStepBenchmark --recipe FILE [--batches 32,64,128,256] [--repeats N] [--rounds N]}.
+ */
+public final class TrainStepBenchmark {
+  private static final int FEATURES = 784;
+  private static final int WARM_UP = 30;
+
+  private TrainStepBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    String recipe = "conf/jobs/fmnist-benchmark.conf";
+    int[] batches = {32, 64, 128, 256};
+    int repeats = 20;
+    int rounds = 5;
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      switch (args[i]) {
+        case "--recipe" -> recipe = args[i + 1];
+        case "--batches" -> batches = Arrays.stream(args[i + 1].split(",")).mapToInt(Integer::parseInt).toArray();
+        case "--repeats" -> repeats = Integer.parseInt(args[i + 1]);
+        case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
+        default -> throw new IllegalArgumentException("Unknown option " + args[i]);
+      }
+    }
+    Settings settings = Settings.load(null, new File(recipe), List.of());
+    VaeSpec spec = VaeSpec.from(settings);
+    TrainSettings train = TrainSettings.from(settings);
+    TrainSpeedBenchmark.setThreads(1);
+    Engine torch = TorchContender.engine(1);
+    Sgemm sgemm = Sgemm.nd4j(1024);
+    double sgemmGflops = TrainSpeedBenchmark.gflops(sgemm.multiply(), 2.0 * 1024 * 1024 * 1024);
+    sgemm.close().run();
+    double flopsPerExample = 2.0 * spec.trainingMultiplyAdds(FEATURES);
+    System.out.printf("recipe %s, one thread, %s, ND4J sgemm %.1f GFLOP/s, %.2f MFLOP per example%n", recipe,
+        torch.getVersion(), sgemmGflops, flopsPerExample / 1e6);
+    System.out.println("| rows | ours ms | libtorch ms | ratio | floor ms | ours: GEMMs ms | other ms "
+        + "| ND4J ops | other µs/op |");
+    System.out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (int batch : batches) {
+      float[] rows = rows(batch);
+      MultiLayerNetwork net = VaeNetworks.create(spec, train, FEATURES);
+      INDArray x = Nd4j.create(rows, new long[] {batch, FEATURES}, 'c');
+      try (TorchVaeStep peer = new TorchVaeStep(torch, FEATURES, spec.encoderSizes(), spec.latentSize(),
+          spec.decoderSizes(), (float) train.learningRate())) {
+        NDArray torchX = peer.batch(rows, batch, FEATURES);
+        List<Double> ours = new ArrayList<>();
+        List<Double> theirs = new ArrayList<>();
+        time(() -> VaePretrainingStep.fit(net, x, 1), WARM_UP, null);
+        time(() -> peer.step(torchX), WARM_UP, null);
+        for (int round = 0; round < rounds; round++) {
+          long seed = round * (long) repeats;
+          time(() -> VaePretrainingStep.fit(net, x, seed), repeats, ours);
+          time(() -> peer.step(torchX), repeats, theirs);
+        }
+        double oursMs = median(ours);
+        double theirsMs = median(theirs);
+        double gemmMs = gemmMillis(spec, batch);
+        double ops = opsPerStep(net, x);
+        System.out.printf("| %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f | %.1f |%n", batch, oursMs, theirsMs,
+            oursMs / theirsMs, flopsPerExample * batch / (sgemmGflops * 1e9) * 1e3, gemmMs, oursMs - gemmMs, ops,
+            (oursMs - gemmMs) * 1e3 / ops);
+      }
+    }
+  }
+
+  private static float[] rows(int batch) {
+    Random random = new Random(batch);
+    float[] rows = new float[batch * FEATURES];
+    for (int i = 0; i < rows.length; i++) {
+      rows[i] = random.nextFloat();
+    }
+    return rows;
+  }
+
+  private static void time(Runnable step, int times, List<Double> millis) {
+    for (int i = 0; i < times; i++) {
+      long start = System.nanoTime();
+      step.run();
+      if (millis != null) {
+        millis.add((System.nanoTime() - start) / 1e6);
+      }
+    }
+  }
+
+  private static double median(List<Double> values) {
+    double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    return sorted[sorted.length / 2];
+  }
+
+  /**
+   * The step's matrix products alone, on the same shapes: per dense layer (encoder, both latent heads, decoder,
+   * output) the forward product and the weight gradient, and the input gradient of every layer but the first.
+   */
+  private static double gemmMillis(VaeSpec spec, int batch) {
+    List<int[]> layers = new ArrayList<>();
+    int width = FEATURES;
+    for (int size : spec.encoderSizes()) {
+      layers.add(new int[] {width, size, 1});
+      width = size;
+    }
+    layers.add(new int[] {width, spec.latentSize(), 0});
+    layers.add(new int[] {width, spec.latentSize(), 0});
+    width = spec.latentSize();
+    for (int size : spec.decoderSizes()) {
+      layers.add(new int[] {width, size, 0});
+      width = size;
+    }
+    layers.add(new int[] {width, FEATURES, 0});
+    List<Runnable> products = new ArrayList<>();
+    for (int[] layer : layers) {
+      INDArray in = Nd4j.rand(batch, layer[0]);
+      INDArray weight = Nd4j.rand(layer[0], layer[1]);
+      INDArray delta = Nd4j.rand(batch, layer[1]);
+      products.add(() -> Nd4j.gemm(in, weight, false, false));
+      products.add(() -> Nd4j.gemm(in, delta, true, false));
+      if (layer[2] == 0) {
+        products.add(() -> Nd4j.gemm(delta, weight, false, true));
+      }
+    }
+    List<Double> millis = new ArrayList<>();
+    Runnable all = () -> products.forEach(Runnable::run);
+    time(all, WARM_UP, null);
+    time(all, 100, millis);
+    return median(millis);
+  }
+
+  /** ND4J operations one step runs, counted by ND4J's op profiler (its counting mode has no newer switch). */
+  @SuppressWarnings("deprecation")
+  private static double opsPerStep(MultiLayerNetwork net, INDArray x) {
+    int steps = 20;
+    OpProfiler.getInstance().reset();
+    Nd4j.getExecutioner().setProfilingMode(ProfilingMode.OPERATIONS);
+    try {
+      time(() -> VaePretrainingStep.fit(net, x, 3), steps, null);
+      return OpProfiler.getInstance().getInvocationsCount() / (double) steps;
+    } finally {
+      Nd4j.getExecutioner().setProfilingMode(ProfilingMode.DISABLED);
+    }
+  }
+}
