@@ -26,6 +26,10 @@ import org.nd4j.linalg.dataset.DataSet;
  * the parameters and the updater state, every worker fits {@code averagingFrequency} minibatches of
  * {@code batchSizePerWorker} examples, and parameters and updater state are averaged.
  *
+ * <p>The network's iteration counter advances by the steps each worker took in the round (the most any worker took;
+ * equal shares take equally many), so that Adam's bias correction and the workers' noise seeds, both keyed by it,
+ * follow the steps taken: no two steps of a worker share a seed.
+ *
  * <p>This is the one class that knows dl4j-spark internals. It also records the score of every round, stops on a
  * non-finite score (divergence), releases each round's broadcast when the round is done and measures where the
  * rounds' time goes ({@link #lastRoundTimings()}). The training data is an in-memory {@code JavaRDD<DataSet>} of
@@ -55,6 +59,7 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
   private transient WorkerClock workerClock;
   private transient RoundTimings lastTimings;
   private transient int rounds;
+  private transient int roundStartIteration;
   private transient long fitStart;
   private transient long lastMark;
   private transient long epochSetupNanos;
@@ -185,6 +190,7 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
       prepareNanos += start - lastMark;
     }
     MultiLayerNetwork net = network.getNetwork();
+    roundStartIteration = net.getLayerWiseConfigurations().getIterationCount();
     NetBroadcastTuple tuple = new NetBroadcastTuple(net.getLayerWiseConfigurations(), net.params(),
         net.getUpdater().getStateViewArray());
     lastBroadcast = network.getSparkContext().broadcast(tuple);
@@ -214,6 +220,9 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
     rounds++;
     long[] round = workerClock.value();
     workerClock.reset();
+    // dl4j-spark advances the counter by averagingFrequency; a worker may have taken one step more.
+    network.getNetwork().getLayerWiseConfigurations()
+        .setIterationCount(roundStartIteration + (int) round[WorkerClock.MOST_MINIBATCHES]);
     for (int i = 0; i < round.length; i++) {
       workerTotals[i] += round[i];
     }

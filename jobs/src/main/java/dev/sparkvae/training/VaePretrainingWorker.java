@@ -119,6 +119,7 @@ public class VaePretrainingWorker extends ParameterAveragingTrainingWorker {
     times[WorkerClock.SLOWEST_TASK_NANOS] = end - taskStart;
     times[WorkerClock.TASKS]++;
     times[WorkerClock.EXAMPLES] += examples;
+    times[WorkerClock.MOST_MINIBATCHES] = times[WorkerClock.MINIBATCHES];
     if (clock != null) {
       clock.add(times);
     }

@@ -1,11 +1,13 @@
 package dev.sparkvae.training;
 
+import java.util.Arrays;
 import org.apache.spark.util.AccumulatorV2;
 
 /**
  * A Spark accumulator of where the workers' time goes in a parameter-averaging round: the executors add, the
  * driver reads and resets it after every round. Values are indexed by the constants below (nanoseconds and
- * counts), summed over tasks except {@link #SLOWEST_TASK_NANOS}, the maximum.
+ * counts), summed over tasks except {@link #SLOWEST_TASK_NANOS} and {@link #MOST_MINIBATCHES}, the maxima (which a
+ * recomputed task cannot inflate).
  */
 public final class WorkerClock extends AccumulatorV2<long[], long[]> {
   private static final long serialVersionUID = 1L;
@@ -31,7 +33,10 @@ public final class WorkerClock extends AccumulatorV2<long[], long[]> {
   /** The longest {@link #TASK_NANOS} of the tasks (the round waits for it). */
   public static final int SLOWEST_TASK_NANOS = 9;
 
-  static final int SIZE = 10;
+  /** The most minibatches one task fitted: the steps the round took, which the iteration counter advances by. */
+  public static final int MOST_MINIBATCHES = 10;
+
+  static final int SIZE = 11;
 
   private final long[] values = new long[SIZE];
 
@@ -54,13 +59,13 @@ public final class WorkerClock extends AccumulatorV2<long[], long[]> {
 
   @Override
   public void reset() {
-    java.util.Arrays.fill(values, 0);
+    Arrays.fill(values, 0);
   }
 
   @Override
   public void add(long[] v) {
     for (int i = 0; i < SIZE; i++) {
-      values[i] = i == SLOWEST_TASK_NANOS ? Math.max(values[i], v[i]) : values[i] + v[i];
+      values[i] = i == SLOWEST_TASK_NANOS || i == MOST_MINIBATCHES ? Math.max(values[i], v[i]) : values[i] + v[i];
     }
   }
 
