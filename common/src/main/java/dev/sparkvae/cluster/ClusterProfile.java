@@ -28,8 +28,9 @@ public final class ClusterProfile {
   /** ND4J's Kryo registrator; dl4j-spark fails under Kryo without it (or ours, which includes it). */
   public static final String ND4J_REGISTRATOR = "org.nd4j.kryo.Nd4jRegistrator";
   /**
-   * ND4J's registrator with arrays copied in blocks, 10x faster for parameter averaging; the CPU profiles use it. The
-   * GPU profiles keep ND4J's own, as its block copy of device buffers has not been run on a GPU.
+   * ND4J's registrator with arrays copied in blocks, for the parameters and updater state that parameter averaging
+   * sends every round; the CPU profiles use it. The GPU profiles keep ND4J's own, as its block copy of device
+   * buffers has not been run on a GPU.
    */
   public static final String BLOCK_REGISTRATOR = "dev.sparkvae.runtime.NdArrayKryoRegistrator";
   static final String KRYO = "org.apache.spark.serializer.KryoSerializer";

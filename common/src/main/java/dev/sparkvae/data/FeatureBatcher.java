@@ -56,7 +56,7 @@ public final class FeatureBatcher {
 
   /**
    * The rows added so far as a new rows × features float array; the batcher is empty afterwards. The values are
-   * copied in one block ({@code Nd4j.create(float[], ...)} copies them one by one, ten times slower).
+   * copied in one block ({@code Nd4j.create(float[], ...)} would copy them one by one).
    */
   public INDArray take() {
     float[] values = rows == batchSize ? buffer : Arrays.copyOf(buffer, rows * featureCount);

@@ -23,7 +23,7 @@ import org.nd4j.linalg.activations.impl.ActivationSigmoid;
  *   <li>Bernoulli p(x|z) with the sigmoid: Σ_f x_f·a_f − softplus(a_f) over the logits a, exact for saturated
  *       logits (see {@code Nd4jScorer}); the dot products are one batched MatMul, and
  *       softplus(a) = max(a, 0) − log σ(|a|) (σ(|a|) lies in [½, 1]: no overflow, no underflow), because ONNX
- *       Runtime's Sigmoid and Log are vectorized where its Softplus is not (1.8× the whole scorer, bench/RESULTS.md).
+ *       Runtime's Sigmoid and Log are vectorized where its Softplus is not (bench/RESULTS.md, scoring).
  *   <li>Gaussian p(x|z): −½ Σ_f (log σ²_f + (x_f − μ_f)² / σ²_f) − ½ F log 2π, the distribution's activation applied
  *       to [μ | log σ²] first, as DL4J does.
  *   <li>Deviance: Bernoulli, −log p(x|z) − Σ_f H(x_f) with the binary entropy H (x log x read as 0 at x = 0);

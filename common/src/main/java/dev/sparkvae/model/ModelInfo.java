@@ -20,8 +20,8 @@ import java.util.Map;
  * @param anomalyQuantile the quantile taken as the anomaly threshold: 1 − {@code anomaly.false-positive-rate}
  * @param anomalyThreshold that quantile's value (nats): rows whose {@code anomalyScore} is above it are anomalies;
  *     null when not computed
- * @param scaling the preprocessing learned from the training rows (folded into the saved network); null for a
- *     model written before it was recorded, which is {@link FeatureScaling#none()}
+ * @param scaling the preprocessing learned from the training rows (folded into the saved network); null in a
+ *     model.json that does not record it, read as {@link FeatureScaling#none()}
  * @param onnx the ONNX graphs in the model directory for serving; null when there are none
  * @param anomalyScore the output the threshold applies to: {@code anomaly_score} (of the held-out rows), or, for a
  *     model that records none, {@code reconstruction_error} (of the training rows)

@@ -22,10 +22,9 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Why: parameter averaging sends the parameters and the updater state (three times the parameter count with
  * Adam) to every worker and back every round. ND4J's own serializer writes them through a
- * {@code DataOutputStream} one value at a time, 23 ms each way for the 7.8 MB of the 784-400-20 VAE; a block copy
- * takes about a millisecond (bench/RESULTS.md, training speed). Views and non-C-order arrays are written as a
- * C-order copy; empty and string arrays go through ND4J's serializer, as before. The reader must have the
- * writer's byte order (checked).
+ * {@code DataOutputStream} one value at a time, which dominates a round's transfer; a block copy is one memory copy
+ * (bench/RESULTS.md, training speed). Views and non-C-order arrays are written as a C-order copy; empty and string
+ * arrays go through ND4J's serializer. The reader must have the writer's byte order (checked).
  */
 public class NdArrayKryoRegistrator implements KryoRegistrator {
   @Override
