@@ -200,8 +200,9 @@ public final class TrainSpeedBenchmark {
     String master;
     try (SparkSession spark = SparkSessions.create(settings, "spark-vae train speed benchmark")) {
       master = spark.sparkContext().master();
-      result = new TrainJob(spark, settings, new TrainJob.Options(option("--input"), option("--test"),
-          option("--work") + "/model-" + option("--label").replaceAll("[^A-Za-z0-9]+", "-"), true)).run();
+      result = new TrainJob(spark, settings, new TrainJob.Options().input(option("--input")).test(option("--test"))
+          .model(option("--work") + "/model-" + option("--label").replaceAll("[^A-Za-z0-9]+", "-")).overwrite(true))
+          .run();
     }
     ObjectNode json = header("spark", settings);
     json.put("master", master);
