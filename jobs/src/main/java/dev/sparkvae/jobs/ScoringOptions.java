@@ -10,8 +10,9 @@ import picocli.CommandLine.Option;
 /**
  * The options of every job that runs a trained model over a dataset (encode, reconstruct, evaluate, plot), each
  * declared once with its flag, default and doc: {@code --input} and {@code --model} (required), {@code --overwrite}
- * (default off); and the settings these jobs read, {@code data.format}, {@code inference.*} and {@code plot.*},
- * which default to {@code conf/defaults.conf} and are replaced as a whole by {@link #settings}.
+ * (default off); and the settings groups of these jobs, {@code data.format}, {@code inference.*} (the engine of
+ * encode, reconstruct and evaluate) and {@code plot.*} (the plots of evaluate and plot), which default to
+ * {@code conf/defaults.conf} and are replaced together, checked, by {@link #settings}.
  *
  * @param <O> the job's own options, which the fluent setters return
  */
