@@ -3,7 +3,6 @@ package dev.sparkvae.bench;
 import static org.apache.spark.sql.functions.col;
 
 import dev.sparkvae.config.Settings;
-import dev.sparkvae.data.InputChecks;
 import dev.sparkvae.jobs.ReconstructJob;
 import dev.sparkvae.jobs.TrainJob;
 import java.io.File;
@@ -84,10 +83,10 @@ public final class AnomalyScoreBenchmark {
   private static double[] run(SparkSession spark, Settings settings, String train, String test, String dir,
       String format, Normal normal) throws Exception {
     String model = dir + "/model";
-    new TrainJob(spark, settings, new TrainJob.Options(train, null, model, true)).run();
+    new TrainJob(spark, settings, new TrainJob.Options().input(train).model(model).overwrite(true)).run();
     String scores = dir + "/scores";
-    new ReconstructJob(spark, new ReconstructJob.Options(test, model, scores, List.of("label"), 16, false, null, 256,
-        format, true, InputChecks.DEFAULTS)).run();
+    new ReconstructJob(spark, new ReconstructJob.Options().input(test).model(model).output(scores, "label")
+        .format(format).overwrite(true)).run();
     List<Row> rows = spark.read().parquet(scores).select("label", "anomaly_score", "reconstruction_error",
         "log_prob", "is_anomaly").collectAsList();
     double[] result = new double[SCORES.size() + 1];

@@ -1,14 +1,17 @@
 package dev.sparkvae.bench;
 
+import dev.sparkvae.config.InferenceSettings;
 import dev.sparkvae.config.Settings;
 import dev.sparkvae.config.TrainSettings;
-import dev.sparkvae.data.BadRowPolicy;
 import dev.sparkvae.data.FeatureSchema;
-import dev.sparkvae.data.InputChecks;
 import dev.sparkvae.inference.EncoderEngine;
 import dev.sparkvae.inference.InferenceEngines;
 import dev.sparkvae.jobs.EncodeJob;
+import dev.sparkvae.jobs.InputChecks;
 import dev.sparkvae.jobs.ReconstructJob;
+import dev.sparkvae.jobs.RowScoringOptions;
+import dev.sparkvae.jobs.SampledScoringOptions;
+import dev.sparkvae.ml.VaeScoringParams;
 import dev.sparkvae.model.ModelArtifact;
 import dev.sparkvae.model.ModelInfo;
 import dev.sparkvae.model.VaeNetworks;
@@ -52,13 +55,16 @@ import scala.Tuple2;
  * after one warm-up run.
  */
 public final class EncodeEndToEndBenchmark {
-  /** The defaults of the encode command line but the duplicate-id count (a separate job, not the encode path). */
-  private static final int BATCH = 1024;
-  /** The reconstruct command line's default batch. */
-  private static final int SCORING_BATCH = 256;
-  private static final InputChecks CHECKS = new InputChecks(BadRowPolicy.FAIL, false, false);
+
+  /** The encode job's default batch. */
+  private static final int BATCH = VaeScoringParams.BATCH_SIZE_DEFAULT;
 
   private EncodeEndToEndBenchmark() {}
+
+  /** The job's defaults but the duplicate-id count (a separate job, not the encode path). */
+  private static <O extends RowScoringOptions<O>> O checks(O options) {
+    return options.checks(new InputChecks().countDuplicateIds(false));
+  }
 
   public static void main(String[] args) throws Exception {
     Map<String, String> options = new java.util.HashMap<>();
@@ -79,8 +85,9 @@ public final class EncodeEndToEndBenchmark {
       long rows = spark.read().parquet(input).count();
       List<String[]> table = new ArrayList<>();
       for (String engine : InferenceEngines.NAMES) {
-        double seconds = median(repeats, () -> new EncodeJob(spark, new EncodeJob.Options(input, model,
-            work + "/encoded-" + engine, List.of(), BATCH, "parquet", engine, 1, true, CHECKS)).run());
+        double seconds = median(repeats, () -> new EncodeJob(spark, checks(new EncodeJob.Options()).input(input)
+            .model(model).output(work + "/encoded-" + engine).inference(new InferenceSettings(engine, 1))
+            .overwrite(true)).run());
         table.add(row("ours: encode job, engine " + engine, rows, seconds));
       }
       double dl4j = median(repeats, () -> feedForwardWithKey(spark, net, input, work + "/encoded-dl4j-spark"));
@@ -90,8 +97,8 @@ public final class EncodeEndToEndBenchmark {
       table.add(row("Spark's Parquet scan of id and features alone (noop sink)", rows, scan));
       String oneRow = work + "/one-row";
       spark.read().parquet(input).limit(1).write().mode(SaveMode.Overwrite).parquet(oneRow);
-      double fixed = median(repeats, () -> new EncodeJob(spark, new EncodeJob.Options(oneRow, model,
-          work + "/encoded-one-row", List.of(), BATCH, "parquet", InferenceEngines.ONNXRUNTIME, 1, true, CHECKS)).run());
+      double fixed = median(repeats, () -> new EncodeJob(spark, checks(new EncodeJob.Options()).input(oneRow)
+          .model(model).output(work + "/encoded-one-row").overwrite(true)).run());
       table.add(new String[] {"ours: encode job on 1 row (the fixed cost of a job)", String.format("%.2f", fixed),
           "-"});
       double compute = computeOnly(spark, net, input, repeats);
@@ -100,9 +107,9 @@ public final class EncodeEndToEndBenchmark {
       List<String[]> scoring = new ArrayList<>();
       int samples = Integer.parseInt(options.getOrDefault("--reconstruct-samples", "0"));
       for (String engine : samples > 0 ? InferenceEngines.NAMES : List.<String>of()) {
-        double seconds = median(repeats, () -> new ReconstructJob(spark, new ReconstructJob.Options(input, model,
-            work + "/reconstructed-" + engine, List.of(), samples, false, 500.0, SCORING_BATCH, "parquet", true,
-            CHECKS, engine, 1)).run());
+        double seconds = median(repeats, () -> new ReconstructJob(spark, checks(new ReconstructJob.Options())
+            .input(input).model(model).output(work + "/reconstructed-" + engine).samples(samples).threshold(500.0)
+            .inference(new InferenceSettings(engine, 1)).overwrite(true)).run());
         scoring.add(row("ours: reconstruct job, K = " + samples + ", engine " + engine, rows, seconds));
       }
 
@@ -116,7 +123,7 @@ public final class EncodeEndToEndBenchmark {
       }
       if (!scoring.isEmpty()) {
         System.out.printf("%nReconstruct end to end (reconstruction_error, log_prob, is_anomaly), batch %d%n%n"
-            + "| path | seconds | rows/s |%n| --- | --- | --- |%n", SCORING_BATCH);
+            + "| path | seconds | rows/s |%n| --- | --- | --- |%n", SampledScoringOptions.BATCH_SIZE_DEFAULT);
         scoring.forEach(line -> System.out.printf("| %s | %s | %s |%n", line[0], line[1], line[2]));
       }
     }
@@ -168,7 +175,7 @@ public final class EncodeEndToEndBenchmark {
     return boxed;
   }
 
-  /** Seconds for our ONNX Runtime engine to encode all rows in batches of {@link #BATCH}, in this process (no Spark). */
+  /** Seconds for our ONNX Runtime engine to encode all rows in batches of {@link #BATCH}, in this process. */
   private static double computeOnly(SparkSession spark, MultiLayerNetwork net, String input, int repeats)
       throws Exception {
     // The batches are cut before timing: the figure is the engine's alone. Rows are streamed from the executors

@@ -35,8 +35,13 @@ public record DataSettings(String format, String idColumn, String labelColumn, S
       throw new InvalidSettingException(
           "Cannot set data.features-column to \"\" while data.feature-columns is empty: name the features");
     }
-    return new DataSettings(settings.oneOf("data.format", "parquet", "csv"), id, settings.string("data.label-column"),
+    return new DataSettings(format(settings), id, settings.string("data.label-column"),
         features, List.copyOf(columns), settings.oneOf("data.scaling", SCALINGS.toArray(new String[0])));
+  }
+
+  /** Reads {@code data.format}: parquet | csv. */
+  public static String format(Settings settings) {
+    return settings.oneOf("data.format", "parquet", "csv");
   }
 
   /** True when the label column is set. */

@@ -1,33 +1,26 @@
 package dev.sparkvae.config;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigException;
-import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigRenderOptions;
-import com.typesafe.config.ConfigSyntax;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * The resolved, validated settings of one job run.
  *
  * <p>Layers, later wins: the defaults ({@code conf/defaults.conf}, packaged in the jar) &lt; a cluster
- * profile file &lt; a {@code --config} file &lt; {@code --set key=value} overrides. A key that the defaults
- * do not list is rejected (except under {@code cluster.spark-conf}, which is passed to Spark as it is).
+ * profile file &lt; a {@code --config} file &lt; {@code --set key=value} overrides ({@link SettingsLayers}). A key
+ * that the defaults do not list is rejected (except under {@code cluster.spark-conf}, which is passed to Spark as
+ * it is).
  * Typed getters check the value and fail with a message naming key, value and rule.
  */
 public final class Settings {
   /** Classpath resource holding the defaults (a copy of {@code conf/defaults.conf}). */
   public static final String DEFAULTS_RESOURCE = "dev/sparkvae/defaults.conf";
-
-  private static final String FREE_FORM_PREFIX = "cluster.spark-conf";
 
   private final Config config;
   private final File clusterFile;
@@ -37,9 +30,14 @@ public final class Settings {
     this.clusterFile = clusterFile;
   }
 
-  /** The defaults alone. */
+  /** The defaults alone (read once). */
   public static Settings defaults() {
-    return load(null, null, List.of());
+    return Defaults.SETTINGS;
+  }
+
+  /** Holds the defaults, read on first use. */
+  private static final class Defaults {
+    static final Settings SETTINGS = load(null, null, List.of());
   }
 
   /**
@@ -51,75 +49,7 @@ public final class Settings {
    * @throws InvalidSettingException on a missing file, a syntax error or an unknown key
    */
   public static Settings load(File clusterFile, File configFile, List<String> overrides) {
-    Config defaults = ConfigFactory.parseResources(Settings.class.getClassLoader(), DEFAULTS_RESOURCE,
-        ConfigParseOptions.defaults().setAllowMissing(false));
-    Config merged = defaults;
-    for (File file : new File[] {clusterFile, configFile}) {
-      if (file != null) {
-        merged = parseFile(file).withFallback(merged);
-      }
-    }
-    for (String override : overrides) {
-      merged = parseOverride(override).withFallback(merged);
-    }
-    Config resolved;
-    try {
-      resolved = merged.resolve();
-    } catch (ConfigException e) {
-      throw new InvalidSettingException("Cannot resolve settings: " + e.getMessage());
-    }
-    rejectUnknownKeys(resolved, defaults);
-    return new Settings(resolved, clusterFile);
-  }
-
-  private static Config parseFile(File file) {
-    if (!file.isFile()) {
-      throw new InvalidSettingException("Cannot read settings file " + file + ": it does not exist");
-    }
-    try {
-      return ConfigFactory.parseFile(file, ConfigParseOptions.defaults().setAllowMissing(false));
-    } catch (ConfigException e) {
-      throw new InvalidSettingException("Cannot parse settings file " + file + ": " + e.getMessage());
-    }
-  }
-
-  private static Config parseOverride(String override) {
-    int eq = override.indexOf('=');
-    if (eq <= 0) {
-      throw new InvalidSettingException(
-          "Cannot apply --set " + override + ": the form is --set key=value, e.g. --set vae.latent-size=32");
-    }
-    String key = override.substring(0, eq).trim();
-    String value = override.substring(eq + 1).trim();
-    try {
-      return ConfigFactory.parseString(key + " = " + (value.isEmpty() ? "\"\"" : value),
-          ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF).setOriginDescription("--set " + override));
-    } catch (ConfigException e) {
-      throw new InvalidSettingException("Cannot apply --set " + override + ": " + e.getMessage());
-    }
-  }
-
-  private static void rejectUnknownKeys(Config config, Config defaults) {
-    for (Map.Entry<String, ConfigValue> entry : config.entrySet()) {
-      String key = entry.getKey();
-      if (key.startsWith(FREE_FORM_PREFIX + ".") || defaults.hasPath(key)) {
-        continue;
-      }
-      throw new InvalidSettingException(String.format("Unknown setting %s (from %s); known settings: %s",
-          key, entry.getValue().origin().description(), knownSiblings(key, defaults)));
-    }
-  }
-
-  private static String knownSiblings(String key, Config defaults) {
-    int dot = key.indexOf('.');
-    String group = dot < 0 ? "" : key.substring(0, dot);
-    Set<String> known = new TreeSet<>();
-    for (Map.Entry<String, ConfigValue> entry : defaults.entrySet()) {
-      if (group.isEmpty() || entry.getKey().startsWith(group + ".")) {
-        known.add(entry.getKey());
-      }
-    }
-    return String.join(", ", known);
+    return new Settings(SettingsLayers.merge(clusterFile, configFile, overrides), clusterFile);
   }
 
   /** The whole resolved configuration as compact JSON (recorded in model.json). */

@@ -1,5 +1,6 @@
 package dev.sparkvae.inference;
 
+import dev.sparkvae.config.InferenceSettings;
 import dev.sparkvae.model.EncoderOnnx;
 import dev.sparkvae.model.VaeMaths;
 import java.util.List;
@@ -16,10 +17,10 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * </ul>
  */
 public final class InferenceEngines {
-  public static final String ND4J = "nd4j";
-  public static final String ONNXRUNTIME = "onnxruntime";
-  /** The names {@link #create} accepts. */
-  public static final List<String> NAMES = List.of(ND4J, ONNXRUNTIME);
+  public static final String ND4J = InferenceSettings.ND4J;
+  public static final String ONNXRUNTIME = InferenceSettings.ONNXRUNTIME;
+  /** The names {@link #create} accepts: those of {@code inference.engine}. */
+  public static final List<String> NAMES = InferenceSettings.ENGINES;
 
   private InferenceEngines() {}
 

@@ -1,6 +1,7 @@
 package dev.sparkvae.cli;
 
 import dev.sparkvae.cluster.Nd4jBackendInfo;
+import dev.sparkvae.config.ProgressSettings;
 import dev.sparkvae.config.Settings;
 import dev.sparkvae.io.AtomicDirectory;
 import dev.sparkvae.io.RunSummary;
@@ -46,19 +47,18 @@ final class JobRun {
     if (summaryFile != null) {
       AtomicDirectory.checkWritable(summaryFile, overwrite, sc.hadoopConfiguration());
     }
-    String progressMode = settings.oneOf("progress.console", "auto", "on", "off");
-    double progressInterval = settings.positiveDouble("progress.interval-seconds");
+    ProgressSettings progressSettings = ProgressSettings.from(settings);
     RunSummary.Builder summary = RunSummary.start(job);
     String group = "sparkvae-" + job + "-" + UUID.randomUUID().toString().substring(0, 8);
     sc.setJobGroup(group, job, false);
-    ConsoleProgress progress = ConsoleProgress.start(sc, progressMode, progressInterval, console);
+    ConsoleProgress progress = ConsoleProgress.start(sc, progressSettings, console);
     try {
       String line = work.run(summary);
       finish(sc, settings, summary, summaryFile, null);
       return line;
     } catch (Exception e) {
       try {
-        finish(sc, settings, summary, summaryFile, Cli.reason(e));
+        finish(sc, settings, summary, summaryFile, Failures.reason(e));
       } catch (Exception summaryFailure) {
         e.addSuppressed(summaryFailure);
       }

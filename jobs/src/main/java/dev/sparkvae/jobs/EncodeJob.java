@@ -1,22 +1,15 @@
 package dev.sparkvae.jobs;
 
-import static org.apache.spark.sql.functions.col;
-
-import dev.sparkvae.data.BadRowPolicy;
-import dev.sparkvae.data.InputChecks;
 import dev.sparkvae.data.RowCounts;
-import dev.sparkvae.input.FeatureFrames;
-import dev.sparkvae.input.RowCounters;
-import dev.sparkvae.io.AtomicDirectory;
+import dev.sparkvae.ml.VaeScoringParams;
 import dev.sparkvae.scoring.RowScoring;
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import org.apache.spark.sql.Column;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code encode}: every row of a dataset to the mean and log-variance of q(z|x). Output Parquet: {@code id}
@@ -24,45 +17,60 @@ import org.slf4j.LoggerFactory;
  * {@code vectorOutput}, which Spark ML's KMeans, PCA and LSH read as they are), then the input columns named in
  * {@code keep}.
  *
- * <p>The lean path: no decoder, no sampling, both latent heads in one GEMM. A thin wrapper over
- * {@link dev.sparkvae.ml.VaeModel}: the input is checked against the model's feature schema before
- * any work, partitions stream through fixed-size batches, the output is committed atomically and never over an
- * existing path unless {@code overwrite} is set.
+ * <pre>{@code
+ * new EncodeJob(spark, new EncodeJob.Options().input("in").model("model").output("out", "label")).run();
+ * }</pre>
+ *
+ * <p>The lean path: no decoder, no sampling, both latent heads in one GEMM. A {@link ScoringRun} of
+ * {@link dev.sparkvae.ml.VaeModel}: the input is checked against the model's feature schema before any work,
+ * partitions stream through fixed-size batches, the output is committed atomically and never over an existing path
+ * unless {@code overwrite} is set.
  */
 public final class EncodeJob {
   private static final Logger LOG = LoggerFactory.getLogger(EncodeJob.class);
 
-  /**
-   * @param input rows to encode, Parquet or CSV ({@code format})
-   * @param model model directory written by {@code train}
-   * @param output output directory
-   * @param keep input columns copied to the output
-   * @param batchSize rows per forward pass
-   * @param format parquet | csv
-   * @param engine encoder engine: onnxruntime | nd4j
-   * @param threads native threads of the engine per task
-   * @param overwrite replace an existing output
-   * @param checks what to do with bad rows, corrupt files and duplicate ids
-   * @param vectorOutput write z_mean and z_log_var as Spark ML vectors (VectorUDT) instead of array&lt;float&gt;
-   */
-  public record Options(String input, String model, String output, List<String> keep, int batchSize, String format,
-      String engine, int threads, boolean overwrite, InputChecks checks, boolean vectorOutput) {
-    /** Options with the latent outputs as arrays. */
-    public Options(String input, String model, String output, List<String> keep, int batchSize, String format,
-        String engine, int threads, boolean overwrite, InputChecks checks) {
-      this(input, model, output, keep, batchSize, format, engine, threads, overwrite, checks, false);
+  /** The options of encode, with their flags: those of {@link RowScoringOptions} and the ones below. */
+  public static final class Options extends RowScoringOptions<Options> {
+    @Mixin RowsOutput rows = new RowsOutput();
+
+    @Option(names = "--batch-size", paramLabel = "N",
+        description = "Rows per forward pass (default: ${DEFAULT-VALUE}).")
+    int batchSize = VaeScoringParams.BATCH_SIZE_DEFAULT;
+
+    @Option(names = "--vector-output",
+        description = "Write z_mean and z_log_var as Spark ML vectors (for KMeans, PCA, LSH) instead of arrays.")
+    boolean vectorOutput;
+
+    /** The Parquet output directory (required) and the input columns copied to it. */
+    public Options output(String dir, String... keep) {
+      rows.set(dir, keep);
+      return this;
+    }
+
+    /** Rows per forward pass. */
+    public Options batchSize(int value) {
+      batchSize = value;
+      return this;
+    }
+
+    /** Write z_mean and z_log_var as Spark ML vectors (VectorUDT) instead of array&lt;float&gt;. */
+    public Options vectorOutput(boolean value) {
+      vectorOutput = value;
+      return this;
     }
   }
 
   /**
    * What was written.
    *
-   * @param corruptFiles input files left out as corrupt, with the reason
+   * @param vectors z_mean and z_log_var were written as vectors
    */
-  public record Result(String output, RowCounts counts, int latentSize, Map<String, String> corruptFiles) {
-    /** Rows written. */
-    public long rows() {
-      return counts.written();
+  public record Result(String output, RowCounts counts, int latentSize, Map<String, String> corruptFiles,
+      boolean vectors, String engine) implements ScoredRows {
+    @Override
+    public String message() {
+      return String.format("Encoded %d rows to %s (z_mean and z_log_var of size %d%s)%s", rows(), output, latentSize,
+          vectors ? ", as vectors" : "", inputReport());
     }
   }
 
@@ -75,28 +83,14 @@ public final class EncodeJob {
   }
 
   public Result run() throws IOException {
-    AtomicDirectory.checkWritable(options.output(), options.overwrite(), spark.sparkContext().hadoopConfiguration());
-    ScoringInput input = ScoringInput.open(spark, options.model(), options.input(), options.format(), options.keep(),
-        options.checks());
-    RowCounters counters = RowCounters.register(spark.sparkContext(), "encode");
-    List<String> kept = new ArrayList<>(List.of(FeatureFrames.ID));
-    kept.addAll(options.keep());
-    List<Column> columns = new ArrayList<>(List.of(col(FeatureFrames.ID), col(RowScoring.Z_MEAN),
-        col(RowScoring.Z_LOG_VAR)));
-    options.keep().forEach(name -> columns.add(col(name)));
-    spark.sparkContext().setJobDescription("encode: " + options.input() + " to " + options.output());
-    RowCounts counts = input.writeParquet(spark, input.model()
-        .setOutputCols(RowScoring.Z_MEAN, RowScoring.Z_LOG_VAR)
-        .setBatchSize(options.batchSize())
-        .setEngine(options.engine(), options.threads())
-        .setVectorOutput(options.vectorOutput())
-        .setSkipBadRows(options.checks().onBadRows() != BadRowPolicy.FAIL)
-        .transformKeeping(input.frame(), counters.readAccumulator(), counters.badAccumulator(),
-            kept.toArray(new String[0]))
-        .select(columns.toArray(new Column[0])), counters, options.output());
-    int latentSize = input.info().vae().latentSize();
-    LOG.info("encode: wrote {} rows of latent size {} to {} ({})", counts.written(), latentSize, options.output(),
+    ScoringRun run = ScoringRun.open(spark, "encode", options, options.rows);
+    run.model().setOutputCols(RowScoring.Z_MEAN, RowScoring.Z_LOG_VAR).setBatchSize(options.batchSize)
+        .setVectorOutput(options.vectorOutput);
+    RowCounts counts = run.write(options.rows);
+    int latentSize = run.info().vae().latentSize();
+    LOG.info("encode: wrote {} rows of latent size {} to {} ({})", counts.written(), latentSize, options.rows.dir,
         counts);
-    return new Result(options.output(), counts, latentSize, input.files().corrupt());
+    return new Result(options.rows.dir, counts, latentSize, run.files().corrupt(), options.vectorOutput,
+        options.inference.engine());
   }
 }

@@ -9,14 +9,13 @@ import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.percentile_approx;
 import static org.apache.spark.sql.functions.sum;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sparkvae.config.Settings;
 import dev.sparkvae.data.BadRowPolicy;
-import dev.sparkvae.data.InputChecks;
-import dev.sparkvae.inference.InferenceEngines;
-import dev.sparkvae.input.RowCounters;
+import dev.sparkvae.data.RowCounts;
 import dev.sparkvae.io.AtomicDirectory;
 import dev.sparkvae.io.AtomicFile;
 import dev.sparkvae.io.JsonFiles;
+import dev.sparkvae.ml.VaeModel;
 import dev.sparkvae.model.ModelArtifact;
 import dev.sparkvae.scoring.RowScoring;
 import java.io.IOException;
@@ -31,37 +30,65 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.storage.StorageLevel;
+import picocli.CommandLine.Option;
 
 /**
- * {@code evaluate}: summaries of a model on a dataset as JSON: rows; mean negative ELBO per example; mean, median,
- * 99th percentile and max of the reconstruction error and of the anomaly score; mean and min of the
- * importance-sampled log-likelihood (all in nats); the rows {@code is_anomaly} flags. With {@code normalLabels}, on an
- * input with the model's label column: the realised false-positive rate (normal rows flagged), the detection rate
- * (other rows flagged) and the AUROC of the anomaly score. Computed on the executors; only the summary reaches the
- * driver. The noise is seeded per row, so the same data gives the same figures.
+ * {@code evaluate}: the figures of a model on a dataset ({@link Evaluation}), computed on the executors (only they
+ * reach the driver), and the {@link PlotJob} plots of the model on it. The noise is seeded per row, so the same data
+ * gives the same figures.
+ *
+ * <pre>{@code
+ * Evaluation figures = new EvaluateJob(spark, new EvaluateJob.Options().input("test").model("model")).run();
+ * }</pre>
+ *
+ * <p>Dangers: plots are on by default ({@code plot.enabled}), into {@code MODEL/plots/INPUT-NAME}, and, like the
+ * JSON file, never over an existing path unless {@code overwrite} is set; both are checked before any work. Bad
+ * rows can be skipped, not quarantined: evaluate writes no dataset.
  */
 public final class EvaluateJob {
-  /**
-   * @param output JSON file to write (any Hadoop path), or null to only return the summary
-   * @param samples importance samples for the log-likelihood
-   * @param checks what to do with bad rows (fail or skip: evaluate writes no dataset to quarantine rows into),
-   *     corrupt files and duplicate ids
-   * @param engine inference engine: onnxruntime | nd4j
-   * @param threads native threads of the engine per task
-   * @param normalLabels the values of the model's label column that mark normal rows ({@code anomaly.normal-labels});
-   *     empty for no detection figures
-   */
-  public record Options(String input, String model, String output, int samples, int batchSize, String format,
-      boolean overwrite, InputChecks checks, String engine, int threads, List<Integer> normalLabels) {
-    /** Options on ONNX Runtime with one thread per task, without detection figures. */
-    public Options(String input, String model, String output, int samples, int batchSize, String format,
-        boolean overwrite, InputChecks checks) {
-      this(input, model, output, samples, batchSize, format, overwrite, checks, InferenceEngines.ONNXRUNTIME, 1,
-          List.of());
+  private static final String NORMAL = "__sparkvae_normal";
+
+  /** The options of evaluate, with their flags: those of {@link SampledScoringOptions} and the ones below. */
+  public static final class Options extends SampledScoringOptions<Options> {
+    @Option(names = "--output", paramLabel = "FILE", description = "Also write the JSON summary to FILE.")
+    String output;
+
+    @Option(names = "--plots", paramLabel = "DIR",
+        description = "Directory of the plots (default: MODEL/plots/INPUT-NAME; none with plot.enabled=false).")
+    String plots;
+
+    List<Integer> normalLabels = normalLabels(Settings.defaults());
+
+    /** Also write the figures as JSON to this file (any Hadoop path). */
+    public Options output(String file) {
+      output = file;
+      return this;
+    }
+
+    /** The plots' directory instead of {@link PlotJob#defaultOutput}. */
+    public Options plots(String dir) {
+      plots = dir;
+      return this;
+    }
+
+    /** The values of the model's label column that mark normal rows; empty for no detection figures. */
+    public Options normalLabels(List<Integer> labels) {
+      normalLabels = List.copyOf(labels);
+      return this;
+    }
+
+    /** As {@link ScoringOptions#settings}, and the normal labels of {@code anomaly.normal-labels}. */
+    @Override
+    public Options settings(Settings settings) {
+      super.settings(settings);
+      normalLabels = normalLabels(settings);
+      return this;
+    }
+
+    private static List<Integer> normalLabels(Settings settings) {
+      return settings.integerList("anomaly.normal-labels");
     }
   }
-
-  private static final String NORMAL = "__sparkvae_normal";
 
   private final SparkSession spark;
   private final Options options;
@@ -71,91 +98,76 @@ public final class EvaluateJob {
     this.options = options;
   }
 
-  /** The summary (also written to {@code output} when set). */
-  public ObjectNode run() throws IOException {
+  /** The figures (also written to {@code output} when set), after the plots (unless disabled). */
+  public Evaluation run() throws IOException {
     Configuration hadoopConf = spark.sparkContext().hadoopConfiguration();
-    if (options.output() != null) {
-      AtomicDirectory.checkWritable(options.output(), options.overwrite(), hadoopConf);
+    PlotJob plots = options.plot.enabled()
+        ? new PlotJob(spark, new PlotJob.Options().from(options).output(options.plots)) : null;
+    if (plots != null) {
+      AtomicDirectory.checkWritable(plots.output(), options.overwrite, hadoopConf);
     }
-    if (options.checks().onBadRows() == BadRowPolicy.QUARANTINE) {
+    if (options.output != null) {
+      AtomicDirectory.checkWritable(options.output, options.overwrite, hadoopConf);
+    }
+    if (options.checks.onBadRows() == BadRowPolicy.QUARANTINE) {
       throw new IllegalArgumentException("Cannot quarantine bad rows in evaluate: it writes no dataset; use "
           + "--on-bad-rows skip (bad rows are counted in the summary), or reconstruct with --on-bad-rows quarantine");
     }
-    boolean labelled = !options.normalLabels().isEmpty();
-    ScoringInput input = open(labelled);
-    RowCounters counters = RowCounters.register(spark.sparkContext(), "evaluate");
-    spark.sparkContext().setJobDescription("evaluate: " + options.input());
-    boolean flags = !Double.isNaN(input.model().getAnomalyThreshold());
+    List<String> labels = labelColumn(hadoopConf);
+    ScoringRun run = ScoringRun.open(spark, "evaluate", options, labels);
+    spark.sparkContext().setJobDescription("evaluate: " + options.input);
+    VaeModel model = run.model();
+    boolean flags = !Double.isNaN(model.getAnomalyThreshold());
     List<String> outputs = new ArrayList<>(List.of(RowScoring.RECONSTRUCTION_ERROR, RowScoring.ANOMALY_SCORE,
         RowScoring.LOG_PROB, RowScoring.NEGATIVE_ELBO));
     if (flags) {
       outputs.add(RowScoring.IS_ANOMALY);
     }
-    Dataset<Row> scored = input.model()
-        .setOutputCols(outputs.toArray(new String[0]))
-        .setSamples(options.samples())
-        .setBatchSize(options.batchSize())
-        .setEngine(options.engine(), options.threads())
-        .setSkipBadRows(options.checks().onBadRows() == BadRowPolicy.SKIP)
-        .transformKeeping(input.frame(), counters.readAccumulator(), counters.badAccumulator(),
-            labelled ? new String[] {input.info().featureSchema().labelColumn()} : new String[0]);
-    if (labelled) {
-      scored = scored.withColumn(NORMAL, col(input.info().featureSchema().labelColumn()).cast(DataTypes.IntegerType)
-          .isin(options.normalLabels().toArray())).persist(StorageLevel.MEMORY_AND_DISK());
+    model.setOutputCols(outputs.toArray(new String[0])).setSamples(options.samples).setBatchSize(options.batchSize);
+    Dataset<Row> scored = run.score(labels.toArray(new String[0]));
+    if (!labels.isEmpty()) {
+      scored = scored.withColumn(NORMAL, col(labels.get(0)).cast(DataTypes.IntegerType)
+          .isin(options.normalLabels.toArray())).persist(StorageLevel.MEMORY_AND_DISK());
     }
     List<Column> summaries = new ArrayList<>(List.of(count(lit(1)), avg(col(RowScoring.NEGATIVE_ELBO))));
     summaries.addAll(spread(RowScoring.RECONSTRUCTION_ERROR));
     summaries.addAll(spread(RowScoring.ANOMALY_SCORE));
     summaries.addAll(List.of(avg(col(RowScoring.LOG_PROB)), min(col(RowScoring.LOG_PROB))));
     Column flagged = flags ? col(RowScoring.IS_ANOMALY).cast(DataTypes.LongType) : lit(0L);
-    Column normal = labelled ? col(NORMAL).cast(DataTypes.LongType) : lit(0L);
+    Column normal = labels.isEmpty() ? lit(0L) : col(NORMAL).cast(DataTypes.LongType);
     summaries.addAll(List.of(sum(flagged), sum(normal), sum(flagged.multiply(normal))));
     Row row = scored.agg(summaries.get(0), summaries.subList(1, summaries.size()).toArray(new Column[0])).first();
-    ObjectNode summary = JsonFiles.MAPPER.createObjectNode();
-    summary.put("input", options.input());
-    summary.put("model", options.model());
-    summary.put("rows", row.getLong(0));
-    summary.put("rows_read", counters.read());
-    summary.put("rows_skipped", counters.bad());
-    summary.put("duplicate_ids", input.duplicateIds(spark));
-    summary.set("corrupt_files_skipped", JsonFiles.MAPPER.valueToTree(input.files().corrupt().keySet()));
-    summary.put("samples", options.samples());
-    summary.put("negative_elbo_mean", number(row, 1));
-    String[] statistics = {"mean", "p50", "p99", "max"};
-    for (int i = 0; i < statistics.length; i++) {
-      summary.put("reconstruction_error_" + statistics[i], number(row, 2 + i));
-      summary.put("anomaly_score_" + statistics[i], number(row, 6 + i));
-    }
-    summary.put("log_prob_mean", number(row, 10));
-    summary.put("log_prob_min", number(row, 11));
-    if (flags) {
-      summary.put("anomaly_threshold", input.model().getAnomalyThreshold());
-      summary.put("rows_flagged", row.getLong(12));
-    }
-    if (labelled) {
-      detection(summary, scored, row.getLong(0), row.getLong(13), flags ? row.getLong(12) : 0, row.getLong(14));
+    long rows = row.getLong(0);
+    RowCounts counts = new RowCounts(run.counters().read(), rows, run.counters().bad(), 0, run.duplicateIds());
+    Evaluation.Detection detection = null;
+    if (!labels.isEmpty()) {
+      detection = detection(scored, rows, row.getLong(13), flags ? row.getLong(12) : 0, row.getLong(14));
       scored.unpersist();
     }
-    if (options.output() != null) {
-      AtomicFile.write(options.output(), JsonFiles.MAPPER.writeValueAsBytes(summary), hadoopConf);
+    Evaluation evaluation = new Evaluation(options.input, options.model, counts, run.files().corrupt(),
+        options.samples, number(row, 1), spread(row, 2), spread(row, 6), number(row, 10), number(row, 11),
+        flags ? new Evaluation.Flags(model.getAnomalyThreshold(), row.getLong(12)) : null, detection,
+        options.output, plots == null ? null : plots.output());
+    if (options.output != null) {
+      AtomicFile.write(options.output, JsonFiles.MAPPER.writeValueAsBytes(evaluation.toJson()), hadoopConf);
     }
-    return summary;
+    if (plots != null) {
+      plots.run();
+    }
+    return evaluation;
   }
 
-  /** The input, with the model's label column kept when {@code labelled}. */
-  private ScoringInput open(boolean labelled) throws IOException {
-    if (!labelled) {
-      return ScoringInput.open(spark, options.model(), options.input(), options.format(), List.of(),
-          options.checks());
+  /** The model's label column when detection figures are asked, checked before the input is read. */
+  private List<String> labelColumn(Configuration hadoopConf) throws IOException {
+    if (options.normalLabels.isEmpty()) {
+      return List.of();
     }
-    String label = ModelArtifact.readInfo(options.model(), spark.sparkContext().hadoopConfiguration())
-        .featureSchema().labelColumn();
+    String label = ModelArtifact.readInfo(options.model, hadoopConf).featureSchema().labelColumn();
     if (label.isBlank()) {
       throw new IllegalArgumentException("Cannot report detection figures for anomaly.normal-labels "
-          + options.normalLabels() + ": the model in " + options.model() + " records no label column");
+          + options.normalLabels + ": the model in " + options.model + " records no label column");
     }
-    return ScoringInput.open(spark, options.model(), options.input(), options.format(), List.of(label),
-        options.checks());
+    return List.of(label);
   }
 
   /** Mean, median, 99th percentile and max of an output. */
@@ -165,18 +177,21 @@ public final class EvaluateJob {
         percentile_approx(value, lit(0.99), lit(10000)), max(value));
   }
 
+  private static Evaluation.Spread spread(Row row, int first) {
+    return new Evaluation.Spread(number(row, first), number(row, first + 1), number(row, first + 2),
+        number(row, first + 3));
+  }
+
   /** The false-positive and detection rates of the flags and the AUROC of the anomaly score against the labels. */
-  private static void detection(ObjectNode summary, Dataset<Row> scored, long rows, long normal, long flagged,
+  private static Evaluation.Detection detection(Dataset<Row> scored, long rows, long normal, long flagged,
       long flaggedNormal) {
-    summary.put("normal_rows", normal);
-    summary.put("anomalous_rows", rows - normal);
-    summary.put("false_positive_rate", normal == 0 ? Double.NaN : flaggedNormal / (double) normal);
-    summary.put("detection_rate", rows == normal ? Double.NaN : (flagged - flaggedNormal) / (double) (rows - normal));
     Dataset<Row> labels = scored.select(col(RowScoring.ANOMALY_SCORE).cast(DataTypes.DoubleType).as("score"),
         functions.when(col(NORMAL), 0.0).otherwise(1.0).as("anomalous"));
-    summary.put("anomaly_score_auroc", normal == 0 || rows == normal ? Double.NaN
+    double auroc = normal == 0 || rows == normal ? Double.NaN
         : new BinaryClassificationEvaluator().setRawPredictionCol("score").setLabelCol("anomalous").setNumBins(0)
-            .evaluate(labels));
+            .evaluate(labels);
+    return new Evaluation.Detection(normal, rows - normal, normal == 0 ? Double.NaN : flaggedNormal / (double) normal,
+        rows == normal ? Double.NaN : (flagged - flaggedNormal) / (double) (rows - normal), auroc);
   }
 
   private static double number(Row row, int index) {

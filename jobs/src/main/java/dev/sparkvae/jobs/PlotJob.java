@@ -7,6 +7,7 @@ import dev.sparkvae.input.InputFiles;
 import dev.sparkvae.input.PlotSamples;
 import dev.sparkvae.input.RowReader;
 import dev.sparkvae.io.AtomicDirectory;
+import dev.sparkvae.io.RunSummary;
 import dev.sparkvae.model.EpochMetrics;
 import dev.sparkvae.model.ModelArtifact;
 import dev.sparkvae.model.VaeMaths;
@@ -24,6 +25,7 @@ import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Option;
 
 /**
  * {@code plot}: the {@link ModelPlots} of a model on a dataset as PNG files in a directory (default
@@ -41,28 +43,45 @@ public final class PlotJob {
   public static final String PLOTS = "plots";
 
   /**
-   * @param input rows to plot (Parquet or CSV, read with the model's feature layout and label column)
-   * @param model model directory written by {@code train}
-   * @param output directory of the PNG files, or null for {@link #defaultOutput}
-   * @param format parquet | csv
-   * @param overwrite replace an existing output directory
+   * The options of plot, with their flags: those of {@link ScoringOptions} (the input is read with the model's
+   * feature layout and label column) and {@code --output}.
    */
-  public record Options(String input, String model, String output, String format, boolean overwrite) {}
+  public static final class Options extends ScoringOptions<Options> {
+    @Option(names = "--output", paramLabel = "DIR",
+        description = "Directory of the PNG files (default: MODEL/plots/INPUT-NAME).")
+    String output;
+
+    /** The directory of the PNG files; null for {@link #defaultOutput}. */
+    public Options output(String dir) {
+      output = dir;
+      return this;
+    }
+  }
 
   /**
    * What was written.
    *
    * @param sampledRows rows in the sample (the points of the latent map)
    */
-  public record Result(String output, List<Plot> plots, int sampledRows) {}
+  public record Result(String output, List<Plot> plots, int sampledRows) implements JobResult {
+    @Override
+    public String message() {
+      return String.format("Wrote %s to %s (latent map of %d rows)", String.join(", ",
+          plots.stream().map(Plot::name).toList()), output, sampledRows);
+    }
+
+    @Override
+    public void summarize(RunSummary.Builder summary) {
+      summary.output("plots", output).count("plots_written", plots.size()).count("latent_points", sampledRows)
+          .throughput(sampledRows);
+    }
+  }
 
   private final SparkSession spark;
-  private final PlotSettings settings;
   private final Options options;
 
-  public PlotJob(SparkSession spark, PlotSettings settings, Options options) {
+  public PlotJob(SparkSession spark, Options options) {
     this.spark = spark;
-    this.settings = settings;
     this.options = options;
   }
 
@@ -73,24 +92,25 @@ public final class PlotJob {
 
   /** Where this job writes. */
   public String output() {
-    return options.output() != null ? options.output() : defaultOutput(options.model(), options.input());
+    return options.output != null ? options.output : defaultOutput(options.model, options.input);
   }
 
   public Result run() throws IOException {
     Configuration hadoopConf = spark.sparkContext().hadoopConfiguration();
     String output = output();
-    AtomicDirectory.checkWritable(output, options.overwrite(), hadoopConf);
-    ModelArtifact artifact = ModelArtifact.load(options.model(), hadoopConf);
+    AtomicDirectory.checkWritable(output, options.overwrite, hadoopConf);
+    ModelArtifact artifact = ModelArtifact.load(options.model, hadoopConf);
     FeatureSchema schema = artifact.info().featureSchema();
+    PlotSettings settings = options.plot;
     settings.imageShape(schema.featureCount());
-    spark.sparkContext().setJobDescription("plot: reading " + options.input());
-    Dataset<Row> frame = ScoringInput.checkedFrame(spark, schema, true, options.model(),
-        InputFiles.check(spark, options.input(), !"csv".equals(options.format()), false), options.format(), List.of());
+    spark.sparkContext().setJobDescription("plot: reading " + options.input);
+    Dataset<Row> frame = ScoringRun.checkedFrame(spark, schema, true, options,
+        InputFiles.check(spark, options.input, !options.csv(), false), List.of());
     spark.sparkContext().setJobDescription(String.format("plot: sampling %d rows of %s", settings.latentPoints(),
-        options.input()));
+        options.input));
     List<Plot> plots = render(artifact.network(), artifact.metrics(), frame, RowReader.of(frame.schema(),
         FeatureFrames.ID, FeatureFrames.FEATURES, FeatureFrames.FEATURES, schema, artifact.info().vae().distribution()),
-        options.input(), settings);
+        options.input, settings);
     String staging = AtomicDirectory.staging(output);
     try {
       Path dir = new Path(staging);

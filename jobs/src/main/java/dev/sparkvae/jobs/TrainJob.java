@@ -4,12 +4,12 @@ import dev.sparkvae.config.CheckpointSettings;
 import dev.sparkvae.config.DataSettings;
 import dev.sparkvae.config.Settings;
 import dev.sparkvae.data.BadRowPolicy;
-import dev.sparkvae.data.InputChecks;
 import dev.sparkvae.data.RowCounts;
 import dev.sparkvae.input.BadRows;
 import dev.sparkvae.input.FeatureFrames;
 import dev.sparkvae.input.InputFiles;
 import dev.sparkvae.io.AtomicDirectory;
+import dev.sparkvae.io.RunSummary;
 import dev.sparkvae.model.EpochMetrics;
 import dev.sparkvae.model.ModelArtifact;
 import dev.sparkvae.training.Checkpoints;
@@ -20,11 +20,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code train}: trains a VAE on Spark by parameter averaging ({@link VaeTraining}) and writes a model directory
@@ -42,20 +45,95 @@ import org.slf4j.LoggerFactory;
 public final class TrainJob {
   private static final Logger LOG = LoggerFactory.getLogger(TrainJob.class);
 
-  /**
-   * @param input training data (Parquet or CSV directory)
-   * @param test held-out data, or null to split by {@code train.validation-fraction}
-   * @param model model directory to write
-   * @param overwrite replace an existing model directory
-   * @param checks what to do with bad rows (skipped, or quarantined under the model's {@code _quarantine/input} and
-   *     {@code _quarantine/test}), corrupt files and duplicate ids
-   * @param resume continue from the newest valid checkpoint (from scratch when there is none)
-   */
-  public record Options(String input, String test, String model, boolean overwrite, InputChecks checks,
-      boolean resume) {
-    /** Options with the default {@link InputChecks} (a bad row fails the job), not resuming. */
-    public Options(String input, String test, String model, boolean overwrite) {
-      this(input, test, model, overwrite, InputChecks.DEFAULTS, false);
+  /** The options of train, with their flags. */
+  public static final class Options implements JobOptions {
+    @Option(names = "--input", required = true, paramLabel = "DIR", description = "Training data (Parquet or CSV).")
+    private String input;
+
+    @Option(names = "--test", paramLabel = "DIR",
+        description = "Held-out data; without it train.validation-fraction of the input is held out by id.")
+    private String test;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory to write.")
+    private String model;
+
+    @Mixin private InputChecks checks = new InputChecks();
+
+    @Option(names = "--overwrite",
+        description = "Replace an existing model directory and start over (earlier checkpoints are deleted).")
+    private boolean overwrite;
+
+    @Option(names = "--resume",
+        description = "Continue from the newest valid checkpoint (train.checkpoint-dir; from scratch when none).")
+    private boolean resume;
+
+    /** Training data: a Parquet or CSV directory (any Hadoop path). */
+    public String input() {
+      return input;
+    }
+
+    public Options input(String dir) {
+      input = dir;
+      return this;
+    }
+
+    /** Held-out data, or null to hold out {@code train.validation-fraction} of the input. */
+    public String test() {
+      return test;
+    }
+
+    public Options test(String dir) {
+      test = dir;
+      return this;
+    }
+
+    /** The model directory to write. */
+    public String model() {
+      return model;
+    }
+
+    public Options model(String dir) {
+      model = dir;
+      return this;
+    }
+
+    /**
+     * What to do with bad rows (skipped, or quarantined under the model's {@code _quarantine/input} and
+     * {@code _quarantine/test}), corrupt files and duplicate ids.
+     */
+    public InputChecks checks() {
+      return checks;
+    }
+
+    public Options checks(InputChecks value) {
+      checks = value;
+      return this;
+    }
+
+    /** Replace an existing model directory and start over. */
+    @Override
+    public boolean overwrite() {
+      return overwrite;
+    }
+
+    public Options overwrite(boolean value) {
+      overwrite = value;
+      return this;
+    }
+
+    /** Continue from the newest valid checkpoint (from scratch when there is none). */
+    public boolean resume() {
+      return resume;
+    }
+
+    public Options resume(boolean value) {
+      resume = value;
+      return this;
+    }
+
+    @Override
+    public void recordInputs(RunSummary.Builder summary) {
+      summary.input("input", input).input("test", test);
     }
   }
 
@@ -66,11 +144,39 @@ public final class TrainJob {
    * @param corruptFiles input files left out as corrupt, with the reason
    * @param resumedAfterEpoch the epoch of the checkpoint this run continued from; 0 when it started afresh
    * @param rounds where the time of each epoch's averaging rounds went, one entry per epoch run
+   * @param model the model directory written
+   * @param plots the directory of its plots, or null when it has none
    */
   public record Result(ModelArtifact artifact, long trainExamples, long testExamples, RowCounts counts,
-      Map<String, String> corruptFiles, int resumedAfterEpoch, List<RoundTimings> rounds) {
+      Map<String, String> corruptFiles, int resumedAfterEpoch, List<RoundTimings> rounds, String model,
+      String plots) implements JobResult {
     public List<EpochMetrics> metrics() {
       return artifact.metrics();
+    }
+
+    @Override
+    public String message() {
+      return String.format("Trained %d epochs on %d examples; held-out negative ELBO %.2f nats per example%n"
+          + "Model:   %s/model.zip (with model.json)%nMetrics: %s/metrics.json%s%s", last().epoch(), trainExamples,
+          last().testNegElbo(), model, model, plots != null ? "\nPlots:   " + plots + "/" : "", report().message());
+    }
+
+    @Override
+    public void summarize(RunSummary.Builder summary) {
+      summary.output("model", model).output("plots", plots)
+          .count("train_examples", trainExamples).count("test_examples", testExamples)
+          .count("epochs", last().epoch())
+          .timing("training_seconds", metrics().stream().mapToDouble(EpochMetrics::seconds).sum())
+          .throughput(trainExamples * last().epoch());
+      report().summarize(summary);
+    }
+
+    private EpochMetrics last() {
+      return metrics().get(metrics().size() - 1);
+    }
+
+    private InputReport report() {
+      return new InputReport(counts, corruptFiles, "used");
     }
   }
 
@@ -133,7 +239,13 @@ public final class TrainJob {
     RowCounts counts = new RowCounts(used + trained.badRows(), used,
         checks.onBadRows() == BadRowPolicy.SKIP ? trained.badRows() : 0, quarantined[0], duplicates);
     return new Result(artifact, trained.trainExamples(), trained.testExamples(), counts, corruptFiles,
-        trained.resumedAfterEpoch(), trained.rounds());
+        trained.resumedAfterEpoch(), trained.rounds(), options.model(), plots());
+  }
+
+  /** The model's plots directory, or null when it has none (disabled, or rendering failed). */
+  private String plots() throws IOException {
+    Path plots = new Path(options.model(), PlotJob.PLOTS);
+    return plots.getFileSystem(hadoopConf).exists(plots) ? plots.toString() : null;
   }
 
   private InputFiles check(String path) throws IOException {

@@ -20,7 +20,7 @@ final class ScoringSchema {
    * @param textFeatures the features are text fields that the model parses (CSV columns), not numbers
    * @throws IllegalArgumentException naming the column, its type and the types accepted, or an output that exists
    */
-  static StructType withOutputs(VaeScoringParams params, StructType schema, boolean textFeatures) {
+  static StructType withOutputs(VaeScoringParams<?> params, StructType schema, boolean textFeatures) {
     List<String> names = Arrays.asList(schema.fieldNames());
     String id = params.getIdCol();
     if (!names.contains(id) || !FeatureFrames.ID_TYPES.contains(schema.apply(id).dataType())) {
@@ -46,7 +46,7 @@ final class ScoringSchema {
   }
 
   /** The features column of {@code schema} as array&lt;float&gt;. */
-  static Column features(VaeScoringParams params, StructType schema) {
+  static Column features(VaeScoringParams<?> params, StructType schema) {
     String name = params.getFeaturesCol();
     try {
       return FeatureFrames.featuresOf(name, schema.apply(name).dataType(), "the dataset");
@@ -56,7 +56,7 @@ final class ScoringSchema {
   }
 
   /** Whether {@code output} is written as a Spark ML vector. */
-  static boolean isVector(VaeScoringParams params, String output) {
+  static boolean isVector(VaeScoringParams<?> params, String output) {
     return params.getVectorOutput() && (output.equals(RowScoring.Z_MEAN) || output.equals(RowScoring.Z_LOG_VAR));
   }
 }

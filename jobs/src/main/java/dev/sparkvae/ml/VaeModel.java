@@ -61,7 +61,7 @@ import scala.Option;
  * {@code data/}; {@link #load} reads that or a model directory written by the {@code train} job, verifying the
  * checksum. Danger: the model's bytes are broadcast at every transform.
  */
-public final class VaeModel extends Model<VaeModel> implements VaeScoringParams, MLWritable {
+public final class VaeModel extends Model<VaeModel> implements VaeScoringParams<VaeModel>, MLWritable {
   private static final long serialVersionUID = 1L;
   /** Every output {@code outputCols} may name, in the order of {@link #transform}'s columns when all are asked. */
   public static final List<String> OUTPUTS = RowScoring.OUTPUTS;
@@ -158,50 +158,6 @@ public final class VaeModel extends Model<VaeModel> implements VaeScoringParams,
   /** The number of features a row must have. */
   public int featureCount() {
     return files.info().featureSchema().featureCount();
-  }
-
-  public VaeModel setIdCol(String value) {
-    set(idCol(), value);
-    return this;
-  }
-
-  public VaeModel setFeaturesCol(String value) {
-    set(featuresCol(), value);
-    return this;
-  }
-
-  public VaeModel setOutputCols(String... value) {
-    set(outputCols(), value);
-    return this;
-  }
-
-  public VaeModel setBatchSize(int value) {
-    set(batchSize(), value);
-    return this;
-  }
-
-  public VaeModel setSamples(int value) {
-    set(samples(), value);
-    return this;
-  }
-
-  /** The inference engine ({@code onnxruntime} or {@code nd4j}) and its native threads per task. */
-  public VaeModel setEngine(String name, int threads) {
-    set(engine(), name);
-    set(engineThreads(), threads);
-    return this;
-  }
-
-  /** Leave out rows that fail validation (counted) instead of failing the job (the default). */
-  public VaeModel setSkipBadRows(boolean value) {
-    set(skipBadRows(), value);
-    return this;
-  }
-
-  /** True: z_mean and z_log_var as Spark ML {@code Vector} (VectorUDT) columns instead of array&lt;float&gt;. */
-  public VaeModel setVectorOutput(boolean value) {
-    set(vectorOutput(), value);
-    return this;
   }
 
   public VaeModel setAnomalyThreshold(double value) {

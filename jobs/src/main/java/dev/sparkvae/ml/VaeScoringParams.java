@@ -1,5 +1,7 @@
 package dev.sparkvae.ml;
 
+import dev.sparkvae.config.DataSettings;
+import dev.sparkvae.config.InferenceSettings;
 import dev.sparkvae.config.Settings;
 import dev.sparkvae.inference.InferenceEngines;
 import dev.sparkvae.scoring.RowScoring;
@@ -13,21 +15,31 @@ import org.apache.spark.ml.param.StringArrayParam;
 
 /**
  * The params of scoring with a VAE, shared by {@link VaeEstimator} (which hands them to the model it fits) and
- * {@link VaeModel}; each declared here once, with its validator, and its default set by {@link #setScoringDefaults}.
+ * {@link VaeModel}; each declared here once, with its validator, its setter, and its default set by
+ * {@link #setScoringDefaults}.
  *
  * <ul>
- *   <li>{@code idCol} ("id"): an integer or string column, carried to the outputs in its own type; seeds sampling.
- *   <li>{@code featuresCol} ("features"): an array of numbers or a Spark ML vector, in the units trained on.
+ *   <li>{@code idCol} ({@code data.id-column} of conf/defaults.conf; for a model, the column trained on): an integer
+ *       or string column, carried to the outputs in its own type; seeds sampling.
+ *   <li>{@code featuresCol} ({@code data.features-column}): an array of numbers or a Spark ML vector, in the units
+ *       trained on.
  *   <li>{@code outputCols} (z_mean, z_log_var): any of {@link VaeModel#OUTPUTS}, in that order of choice.
- *   <li>{@code batchSize} (1024): rows per forward pass.
- *   <li>{@code samples} (16): importance samples for log_prob and negative_elbo.
- *   <li>{@code engine}, {@code engineThreads} ({@code inference.engine}, {@code inference.threads} of
- *       conf/defaults.conf): the inference engine of every output and its native threads per task.
+ *   <li>{@code batchSize} ({@value #BATCH_SIZE_DEFAULT}): rows per forward pass.
+ *   <li>{@code samples} ({@value #SAMPLES_DEFAULT}): importance samples for log_prob and negative_elbo.
+ *   <li>{@code engine}, {@code engineThreads} ({@code inference.engine}, {@code inference.threads}): the inference
+ *       engine of every output and its native threads per task.
  *   <li>{@code skipBadRows} (false): leave out rows that fail validation instead of failing the job.
  *   <li>{@code vectorOutput} (false): z_mean and z_log_var as Spark ML vectors instead of array&lt;float&gt;.
  * </ul>
+ *
+ * @param <T> the estimator or model, which the setters return
  */
-public interface VaeScoringParams extends Params {
+public interface VaeScoringParams<T extends VaeScoringParams<T>> extends Params {
+  /** The default of {@code batchSize}, and of {@code encode --batch-size}. */
+  int BATCH_SIZE_DEFAULT = 1024;
+  /** The default of {@code samples}, and of {@code reconstruct} and {@code evaluate --samples}. */
+  int SAMPLES_DEFAULT = 16;
+
   default Param<String> idCol() {
     return new Param<>(this, "idCol", "id column (integer or string), carried to the outputs",
         ParamRule.of("idCol", (String v) -> v.isBlank() ? "the value must be a column name" : null));
@@ -109,16 +121,59 @@ public interface VaeScoringParams extends Params {
     return (Boolean) getOrDefault(vectorOutput());
   }
 
+  default T setIdCol(String value) {
+    return with(idCol(), value);
+  }
+
+  default T setFeaturesCol(String value) {
+    return with(featuresCol(), value);
+  }
+
+  default T setOutputCols(String... value) {
+    return with(outputCols(), value);
+  }
+
+  default T setBatchSize(int value) {
+    return with(batchSize(), value);
+  }
+
+  default T setSamples(int value) {
+    return with(samples(), value);
+  }
+
+  /** The inference engine ({@code onnxruntime} or {@code nd4j}) and its native threads per task. */
+  default T setEngine(String name, int threads) {
+    with(engine(), name);
+    return with(engineThreads(), threads);
+  }
+
+  /** Leave out rows that fail validation (counted) instead of failing the job (the default). */
+  default T setSkipBadRows(boolean value) {
+    return with(skipBadRows(), value);
+  }
+
+  /** True: z_mean and z_log_var as Spark ML {@code Vector} (VectorUDT) columns instead of array&lt;float&gt;. */
+  default T setVectorOutput(boolean value) {
+    return with(vectorOutput(), value);
+  }
+
+  /** Sets {@code param} to {@code value}; returns the estimator or model. */
+  @SuppressWarnings("unchecked")
+  private <V> T with(Param<V> param, V value) {
+    set(param, value);
+    return (T) this;
+  }
+
   /** Sets the defaults of the scoring params on {@code owner}, with {@code idCol} defaulting to {@code idColumn}. */
-  static void setScoringDefaults(VaeScoringParams owner, String idColumn) {
-    Settings defaults = Settings.defaults();
+  static void setScoringDefaults(VaeScoringParams<?> owner, String idColumn) {
+    InferenceSettings inference = InferenceSettings.defaults();
     owner.setDefault(owner.idCol(), idColumn);
-    owner.setDefault(owner.featuresCol(), "features");
+    owner.setDefault(owner.featuresCol(), DataSettings.from(Settings.defaults()).featuresColumn());
     owner.setDefault(owner.outputCols(), new String[] {RowScoring.Z_MEAN, RowScoring.Z_LOG_VAR});
-    owner.setDefault(owner.batchSize(), 1024);
-    owner.setDefault(owner.samples(), 16);
-    owner.setDefault(owner.engine(), defaults.string("inference.engine"));
-    owner.setDefault(owner.engineThreads(), defaults.positiveInt("inference.threads"));
+    owner.setDefault(owner.batchSize(), BATCH_SIZE_DEFAULT);
+    owner.setDefault(owner.samples(), SAMPLES_DEFAULT);
+    owner.setDefault(owner.engine(), inference.engine());
+    owner.setDefault(owner.engineThreads(), inference.threads());
     owner.setDefault(owner.skipBadRows(), false);
     owner.setDefault(owner.vectorOutput(), false);
   }

@@ -5,9 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.sparkvae.cli.Cli;
+import dev.sparkvae.cli.Failures;
 import dev.sparkvae.data.BadRowPolicy;
-import dev.sparkvae.data.InputChecks;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -55,9 +54,14 @@ class BadInputTest {
   }
 
   private EncodeJob.Result encode(BadRowPolicy policy, boolean ignoreCorruptFiles) throws IOException {
-    return new EncodeJob(TestSpark.session(), new EncodeJob.Options(input, model, dir.resolve("out").toString(),
-        List.of("label"), 64, "parquet", "onnxruntime", 1, false,
-        new InputChecks(policy, ignoreCorruptFiles, true))).run();
+    return new EncodeJob(TestSpark.session(), new EncodeJob.Options().input(input).model(model)
+        .output(dir.resolve("out").toString(), "label").batchSize(64)
+        .checks(new InputChecks().onBadRows(policy).ignoreCorruptFiles(ignoreCorruptFiles))).run();
+  }
+
+  private EvaluateJob.Options evaluate(BadRowPolicy policy) {
+    return new EvaluateJob.Options().settings(TestSpark.settings("plot.enabled=false")).input(input).model(model)
+        .samples(4).batchSize(64).checks(new InputChecks().onBadRows(policy));
   }
 
   private static final List<String> REASONS = List.of(
@@ -102,9 +106,9 @@ class BadInputTest {
 
   @Test
   void reconstructQuarantinesTheSameRows() throws Exception {
-    ReconstructJob.Result result = new ReconstructJob(TestSpark.session(), new ReconstructJob.Options(input, model,
-        dir.resolve("scores").toString(), List.of(), 4, false, null, 64, "parquet", false,
-        InputChecks.onBadRows(BadRowPolicy.QUARANTINE))).run();
+    ReconstructJob.Result result = new ReconstructJob(TestSpark.session(), new ReconstructJob.Options().input(input)
+        .model(model).output(dir.resolve("scores").toString()).samples(4).batchSize(64)
+        .checks(new InputChecks().onBadRows(BadRowPolicy.QUARANTINE))).run();
 
     assertThat(result.counts().asMap()).containsExactly(Map.entry("read", 504L), Map.entry("written", 500L),
         Map.entry("skipped", 0L), Map.entry("quarantined", 4L), Map.entry("duplicate_ids", 0L));
@@ -128,36 +132,36 @@ class BadInputTest {
   void trainSkipsOrQuarantinesBadRowsInTheModelDirectory() throws Exception {
     String trained = dir.resolve("trained").toString();
     TrainJob.Result skipped = new TrainJob(TestSpark.session(), TestSpark.smallRecipe("train.epochs=1"),
-        new TrainJob.Options(input, null, trained, false, InputChecks.onBadRows(BadRowPolicy.SKIP), false)).run();
+        new TrainJob.Options().input(input).model(trained).checks(new InputChecks().onBadRows(BadRowPolicy.SKIP)))
+        .run();
     assertThat(skipped.counts().asMap()).as("read = used + skipped")
         .containsExactly(Map.entry("read", 504L), Map.entry("written", 500L), Map.entry("skipped", 4L),
             Map.entry("quarantined", 0L), Map.entry("duplicate_ids", 0L));
     assertThat(skipped.trainExamples() + skipped.testExamples()).isEqualTo(GOOD_ROWS);
 
     TrainJob.Result quarantined = new TrainJob(TestSpark.session(), TestSpark.smallRecipe("train.epochs=1"),
-        new TrainJob.Options(input, null, trained, true, InputChecks.onBadRows(BadRowPolicy.QUARANTINE), false)).run();
+        new TrainJob.Options().input(input).model(trained).overwrite(true)
+            .checks(new InputChecks().onBadRows(BadRowPolicy.QUARANTINE))).run();
     assertThat(quarantined.counts().quarantined()).isEqualTo(4);
     assertThat(TestSpark.session().read().parquet(trained + "/_quarantine/input").select("reason")
         .as(org.apache.spark.sql.Encoders.STRING()).collectAsList()).containsExactlyInAnyOrderElementsOf(REASONS);
     assertThat(dir.resolve("trained/_SUCCESS")).exists();
 
     assertThatThrownBy(() -> new TrainJob(TestSpark.session(), TestSpark.smallRecipe("train.epochs=1"),
-        new TrainJob.Options(input, null, dir.resolve("failed").toString(), false)).run())
-        .satisfies(e -> assertThat(Cli.reason(e)).startsWith("Bad row in file:").contains(": id=")
+        new TrainJob.Options().input(input).model(dir.resolve("failed").toString())).run())
+        .satisfies(e -> assertThat(Failures.reason(e)).startsWith("Bad row in file:").contains(": id=")
             .containsAnyOf(REASONS.toArray(String[]::new)));
     assertThat(dir.resolve("failed")).doesNotExist();
   }
 
   @Test
   void evaluateSkipsAndCountsButCannotQuarantine() throws Exception {
-    ObjectNode summary = new EvaluateJob(TestSpark.session(), new EvaluateJob.Options(input, model, null, 4, 64,
-        "parquet", false, InputChecks.onBadRows(BadRowPolicy.SKIP))).run();
+    ObjectNode summary = new EvaluateJob(TestSpark.session(), evaluate(BadRowPolicy.SKIP)).run().toJson();
     assertThat(summary.get("rows").asLong()).isEqualTo(GOOD_ROWS);
     assertThat(summary.get("rows_read").asLong()).isEqualTo(504);
     assertThat(summary.get("rows_skipped").asLong()).isEqualTo(4);
 
-    assertThatThrownBy(() -> new EvaluateJob(TestSpark.session(), new EvaluateJob.Options(input, model, null, 4, 64,
-        "parquet", false, InputChecks.onBadRows(BadRowPolicy.QUARANTINE))).run())
+    assertThatThrownBy(() -> new EvaluateJob(TestSpark.session(), evaluate(BadRowPolicy.QUARANTINE)).run())
         .hasMessage("Cannot quarantine bad rows in evaluate: it writes no dataset; use --on-bad-rows skip (bad rows "
             + "are counted in the summary), or reconstruct with --on-bad-rows quarantine");
   }

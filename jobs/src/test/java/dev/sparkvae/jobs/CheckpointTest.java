@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sparkvae.config.Settings;
-import dev.sparkvae.data.InputChecks;
 import dev.sparkvae.io.JsonFiles;
 import dev.sparkvae.model.EpochMetrics;
 import dev.sparkvae.training.TrainingDivergedException;
@@ -25,8 +24,9 @@ class CheckpointTest {
   private TrainJob.Result train(String model, boolean overwrite, boolean resume, String... settings)
       throws Exception {
     Settings recipe = TestSpark.smallRecipe(settings);
-    return new TrainJob(TestSpark.session(), recipe, new TrainJob.Options(TestSpark.SAMPLE.resolve("train").toString(),
-        TestSpark.SAMPLE.resolve("test").toString(), model, overwrite, InputChecks.DEFAULTS, resume)).run();
+    return new TrainJob(TestSpark.session(), recipe, new TrainJob.Options()
+        .input(TestSpark.SAMPLE.resolve("train").toString()).test(TestSpark.SAMPLE.resolve("test").toString())
+        .model(model).overwrite(overwrite).resume(resume)).run();
   }
 
   private List<String> checkpoints(String model) throws Exception {

@@ -3,10 +3,9 @@ package dev.sparkvae.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.sparkvae.cli.Cli;
+import dev.sparkvae.cli.Failures;
 import dev.sparkvae.data.BadRowPolicy;
 import dev.sparkvae.data.FeatureSchema;
-import dev.sparkvae.data.InputChecks;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,7 +37,7 @@ class CsvColumnsTest {
     String model = dir.resolve("model").toString();
 
     TrainJob.Result trained = new TrainJob(TestSpark.session(), TestSpark.settings(recipe),
-        new TrainJob.Options(csv.toString(), null, model, false)).run();
+        new TrainJob.Options().input(csv.toString()).model(model)).run();
 
     assertThat(trained.trainExamples() + trained.testExamples()).isEqualTo(600);
     assertThat(trained.artifact().info().featureSchema().featureColumns()).containsExactly("f0", "f1", "f2", "f3");
@@ -46,8 +45,8 @@ class CsvColumnsTest {
     assertThat(trained.metrics().get(2).testNegElbo()).isLessThan(trained.metrics().get(0).testNegElbo());
 
     String output = dir.resolve("encoded").toString();
-    EncodeJob.Result encoded = new EncodeJob(TestSpark.session(), new EncodeJob.Options(csv.toString(), model,
-        output, List.of("kind"), 100, "csv", "onnxruntime", 1, false, InputChecks.onBadRows(BadRowPolicy.FAIL))).run();
+    EncodeJob.Result encoded = new EncodeJob(TestSpark.session(), new EncodeJob.Options().input(csv.toString())
+        .model(model).output(output, "kind").batchSize(100).format("csv")).run();
     assertThat(encoded.rows()).isEqualTo(600);
     List<Row> rows = TestSpark.session().read().parquet(output).orderBy("id").collectAsList();
     assertThat(rows.get(0).getInt(0)).as("ids come from row_id, in its type (int)").isEqualTo(1000);
@@ -64,13 +63,14 @@ class CsvColumnsTest {
     TestModels.write(model, new FeatureSchema("row_id", "", "", List.of("f0", "f1", "f2"), 3), 10);
     String output = dir.resolve("encoded").toString();
 
-    assertThatThrownBy(() -> new EncodeJob(TestSpark.session(), new EncodeJob.Options(csv.toString(), model, output,
-        List.of(), 100, "csv", "onnxruntime", 1, false, InputChecks.onBadRows(BadRowPolicy.FAIL))).run())
-        .satisfies(e -> assertThat(Cli.reason(e))
+    assertThatThrownBy(() -> new EncodeJob(TestSpark.session(), new EncodeJob.Options().input(csv.toString())
+        .model(model).output(output).batchSize(100).format("csv")).run())
+        .satisfies(e -> assertThat(Failures.reason(e))
             .isEqualTo("Bad row in file://" + csv + ": id=2, column f0: value 'abc' is not a number"));
 
-    EncodeJob.Result encoded = new EncodeJob(TestSpark.session(), new EncodeJob.Options(csv.toString(), model,
-        output, List.of("kind"), 100, "csv", "onnxruntime", 1, false, InputChecks.onBadRows(BadRowPolicy.QUARANTINE))).run();
+    EncodeJob.Result encoded = new EncodeJob(TestSpark.session(), new EncodeJob.Options().input(csv.toString())
+        .model(model).output(output, "kind").batchSize(100).format("csv")
+        .checks(new InputChecks().onBadRows(BadRowPolicy.QUARANTINE))).run();
     assertThat(encoded.counts().asMap()).containsEntry("read", 5L).containsEntry("written", 2L)
         .containsEntry("quarantined", 3L);
     assertThat(TestSpark.session().read().parquet(output + "/_quarantine").orderBy("id").collectAsList())
@@ -87,9 +87,8 @@ class CsvColumnsTest {
     String model = dir.resolve("model").toString();
     TestModels.write(model, new FeatureSchema("row_id", "", "", List.of("f0", "f1", "f2"), 3), 10);
 
-    assertThatThrownBy(() -> new EncodeJob(TestSpark.session(), new EncodeJob.Options(csv.toString(), model,
-        dir.resolve("encoded").toString(), List.of(), 100, "csv", "onnxruntime", 1, false, InputChecks.DEFAULTS))
-        .run())
+    assertThatThrownBy(() -> new EncodeJob(TestSpark.session(), new EncodeJob.Options().input(csv.toString())
+        .model(model).output(dir.resolve("encoded").toString()).batchSize(100).format("csv")).run())
         .hasMessage("Cannot read input " + csv + ": it has no column f2 (expected by the model in " + model
             + "); its columns are [row_id, f0, f1, g2]");
     assertThat(dir.resolve("encoded")).doesNotExist();

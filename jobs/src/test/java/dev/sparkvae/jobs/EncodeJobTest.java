@@ -3,9 +3,8 @@ package dev.sparkvae.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.sparkvae.cli.Cli;
-import dev.sparkvae.data.BadRowPolicy;
-import dev.sparkvae.data.InputChecks;
+import dev.sparkvae.cli.Failures;
+import dev.sparkvae.config.InferenceSettings;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -32,8 +31,8 @@ class EncodeJobTest {
   }
 
   private EncodeJob.Options options(String input, String model, String output, String engine) {
-    return new EncodeJob.Options(input, model, output, List.of("label"), 64, "parquet", engine, 1, false,
-        InputChecks.onBadRows(BadRowPolicy.FAIL));
+    return new EncodeJob.Options().input(input).model(model).output(output, "label").batchSize(64)
+        .inference(new InferenceSettings(engine, 1));
   }
 
   private EncodeJob.Options options(String input, String model, String output) {
@@ -135,7 +134,7 @@ class EncodeJobTest {
     String output = dir.resolve("out").toString();
 
     assertThatThrownBy(() -> new EncodeJob(TestSpark.session(), options(input, model, output)).run())
-        .satisfies(e -> assertThat(Cli.reason(e))
+        .satisfies(e -> assertThat(Failures.reason(e))
             .isEqualTo("Bad row in " + file + ": id=9999, column features: " + problem));
     assertThat(dir.resolve("out")).doesNotExist();
   }

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.sparkvae.data.BadRowPolicy;
-import dev.sparkvae.data.InputChecks;
 import dev.sparkvae.io.JsonFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +14,11 @@ import org.junit.jupiter.api.io.TempDir;
 class EvaluateJobTest {
   @TempDir Path dir;
 
+  private static EvaluateJob.Options withoutPlots(String input, String model) {
+    return new EvaluateJob.Options().settings(TestSpark.settings("plot.enabled=false")).input(input).model(model)
+        .samples(16);
+  }
+
   @Test
   void summarisesTheModelOnADatasetRepeatably() throws Exception {
     String model = dir.resolve("model").toString();
@@ -23,9 +26,8 @@ class EvaluateJobTest {
     String input = TestSpark.SAMPLE.resolve("test").toString();
     String output = dir.resolve("summary.json").toString();
 
-    ObjectNode summary = new EvaluateJob(TestSpark.session(),
-        new EvaluateJob.Options(input, model, output, 16, 128, "parquet", false,
-            InputChecks.onBadRows(BadRowPolicy.FAIL))).run();
+    ObjectNode summary = new EvaluateJob(TestSpark.session(), withoutPlots(input, model).output(output)
+        .batchSize(128)).run().toJson();
 
     assertThat(summary.get("rows").asLong()).isEqualTo(500);
     double elbo = summary.get("negative_elbo_mean").asDouble();
@@ -39,14 +41,12 @@ class EvaluateJobTest {
     JsonNode written = JsonFiles.MAPPER.readTree(Files.readString(dir.resolve("summary.json")));
     assertThat(written.toString()).isEqualTo(summary.toString());
 
-    ObjectNode again = new EvaluateJob(TestSpark.session(),
-        new EvaluateJob.Options(input, model, null, 16, 64, "parquet", false,
-            InputChecks.onBadRows(BadRowPolicy.FAIL))).run();
+    ObjectNode again = new EvaluateJob(TestSpark.session(), withoutPlots(input, model).batchSize(64)).run()
+        .toJson();
     assertThat(again.get("log_prob_mean").asDouble()).as("same figures with another batch size")
         .isCloseTo(summary.get("log_prob_mean").asDouble(), org.assertj.core.data.Offset.offset(1e-3));
-    assertThatThrownBy(() -> new EvaluateJob(TestSpark.session(),
-        new EvaluateJob.Options(input, model, output, 16, 64, "parquet", false,
-            InputChecks.onBadRows(BadRowPolicy.FAIL))).run())
+    assertThatThrownBy(() -> new EvaluateJob(TestSpark.session(), withoutPlots(input, model).output(output)
+        .batchSize(64)).run())
         .hasMessage("Cannot write " + output + ": it already exists (pass --overwrite to replace it)");
   }
 }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sparkvae.cli.Cli;
-import dev.sparkvae.config.PlotSettings;
 import dev.sparkvae.io.HadoopPaths;
 import dev.sparkvae.io.JsonFiles;
 import dev.sparkvae.model.ModelArtifact;
@@ -91,10 +90,10 @@ class HdfsRoundTripTest {
 
     String train = root + "/data/train";
     String test = root + "/data/test";
-    assertThat(new ImportJob(spark, new ImportJob.Options(root + "/idx/train-images.gz",
-        root + "/idx/train-labels.gz", train, Integer.MAX_VALUE, 2, false)).run().rows()).isEqualTo(400);
-    assertThat(new ImportJob(spark, new ImportJob.Options(root + "/idx/test-images.gz",
-        root + "/idx/test-labels.gz", test, Integer.MAX_VALUE, 1, false)).run().rows()).isEqualTo(100);
+    assertThat(new ImportJob(spark, new ImportJob.Options().images(root + "/idx/train-images.gz")
+        .labels(root + "/idx/train-labels.gz").output(train).partitions(2)).run().rows()).isEqualTo(400);
+    assertThat(new ImportJob(spark, new ImportJob.Options().images(root + "/idx/test-images.gz")
+        .labels(root + "/idx/test-labels.gz").output(test)).run().rows()).isEqualTo(100);
     List<Row> imported = spark.read().parquet(test).orderBy("id").collectAsList();
     List<Row> original = spark.read().parquet(TestSpark.SAMPLE.resolve("test").toString()).orderBy("id").limit(100)
         .collectAsList();
@@ -104,7 +103,7 @@ class HdfsRoundTripTest {
 
     String model = root + "/models/fmnist";
     TrainJob.Result trained = new TrainJob(spark, TestSpark.smallRecipe("train.epochs=1", "plot.latent-points=50"),
-        new TrainJob.Options(train, test, model, false)).run();
+        new TrainJob.Options().input(train).test(test).model(model)).run();
     assertThat(trained.trainExamples()).isEqualTo(400);
     for (String file : List.of("model.zip", "model.json", "metrics.json", "encoder.onnx", "decoder.onnx",
         "plots/training-curve.png", "plots/latent-map.png", "plots/reconstructions.png", "plots/prior-samples.png")) {
@@ -117,8 +116,8 @@ class HdfsRoundTripTest {
     assertThat(ModelArtifact.load(model, spark.sparkContext().hadoopConfiguration()).metrics())
         .as("the model reloads from HDFS, checksum verified").isEqualTo(trained.metrics());
 
-    PlotJob.Result plots = new PlotJob(spark, PlotSettings.from(TestSpark.settings("plot.latent-points=30")),
-        new PlotJob.Options(test, model, null, "parquet", false)).run();
+    PlotJob.Result plots = new PlotJob(spark, new PlotJob.Options()
+        .settings(TestSpark.settings("plot.latent-points=30")).input(test).model(model)).run();
     assertThat(plots.output()).isEqualTo(model + "/plots/test");
     assertThat(fs.listStatus(new org.apache.hadoop.fs.Path(plots.output()))).hasSize(4);
 

@@ -48,7 +48,8 @@ class ImportJobTest {
     String output = dir.resolve("out").toString();
 
     ImportJob.Result result = new ImportJob(TestSpark.session(),
-        new ImportJob.Options(images.toString(), labels.toString(), output, 250, 3, false)).run();
+        new ImportJob.Options().images(images.toString()).labels(labels.toString()).output(output).limit(250)
+            .partitions(3)).run();
 
     assertThat(result.rows()).isEqualTo(250);
     assertThat(result.featureCount()).isEqualTo(16);
@@ -72,17 +73,18 @@ class ImportJobTest {
     Path labels = dir.resolve("labels.gz");
     writeIdx(images, labels, 20);
     String output = dir.resolve("out").toString();
-    new ImportJob(TestSpark.session(), new ImportJob.Options(images.toString(), labels.toString(), output, 100, 1,
-        false)).run();
+    new ImportJob(TestSpark.session(), new ImportJob.Options().images(images.toString()).labels(labels.toString())
+        .output(output).limit(100)).run();
     assertThatThrownBy(() -> new ImportJob(TestSpark.session(),
-        new ImportJob.Options(images.toString(), labels.toString(), output, 100, 1, false)).run())
+        new ImportJob.Options().images(images.toString()).labels(labels.toString()).output(output).limit(100)).run())
         .hasMessage("Cannot write " + output + ": it already exists (pass --overwrite to replace it)");
 
     Path fewerLabels = dir.resolve("fewer.gz");
     writeIdx(dir.resolve("other.gz"), fewerLabels, 10);
     String second = dir.resolve("second").toString();
     assertThatThrownBy(() -> new ImportJob(TestSpark.session(),
-        new ImportJob.Options(images.toString(), fewerLabels.toString(), second, 100, 1, false)).run())
+        new ImportJob.Options().images(images.toString()).labels(fewerLabels.toString()).output(second).limit(100))
+        .run())
         .hasMessage("Cannot import " + images + " with " + fewerLabels + ": 20 images but 10 labels");
     assertThat(dir.resolve("second")).doesNotExist();
   }

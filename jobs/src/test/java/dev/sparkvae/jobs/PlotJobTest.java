@@ -29,9 +29,9 @@ class PlotJobTest {
   @BeforeAll
   static void train() throws Exception {
     model = dir.resolve("model").toString();
-    new TrainJob(TestSpark.session(), TestSpark.smallRecipe("train.epochs=2"), new TrainJob.Options(
-        TestSpark.SAMPLE.resolve("train").toString(), TestSpark.SAMPLE.resolve("test").toString(), model, false))
-        .run();
+    new TrainJob(TestSpark.session(), TestSpark.smallRecipe("train.epochs=2"), new TrainJob.Options()
+        .input(TestSpark.SAMPLE.resolve("train").toString()).test(TestSpark.SAMPLE.resolve("test").toString())
+        .model(model)).run();
   }
 
   /** The size of the PNG at {@code file}, checked not to be blank (luminance variance). */
@@ -57,8 +57,8 @@ class PlotJobTest {
   void plotJobDrawsABoundedSampleIntoModelPlotsInputNameAndRefusesToOverwrite() throws Exception {
     String input = TestSpark.SAMPLE.resolve("test").toString();
     PlotSettings settings = PlotSettings.from(TestSpark.settings("plot.latent-points=120"));
-    PlotJob.Result result = new PlotJob(TestSpark.session(), settings,
-        new PlotJob.Options(input, model, null, "parquet", false)).run();
+    PlotJob.Result result = new PlotJob(TestSpark.session(), new PlotJob.Options().plot(settings).input(input)
+        .model(model)).run();
 
     assertThat(result.output()).isEqualTo(model + "/plots/test");
     assertThat(result.sampledRows()).as("latent-points bounds the sample").isEqualTo(120);
@@ -71,12 +71,12 @@ class PlotJobTest {
       assertThat(Files.readAllBytes(file)).isEqualTo(plot.png());
     }
 
-    assertThatThrownBy(() -> new PlotJob(TestSpark.session(), settings,
-        new PlotJob.Options(input, model, null, "parquet", false)).run())
+    assertThatThrownBy(() -> new PlotJob(TestSpark.session(), new PlotJob.Options().plot(settings).input(input)
+        .model(model)).run())
         .hasMessage("Cannot write " + model + "/plots/test: it already exists (pass --overwrite to replace it)");
 
-    PlotJob.Result again = new PlotJob(TestSpark.session(), settings,
-        new PlotJob.Options(input, model, dir.resolve("again").toString(), "parquet", false)).run();
+    PlotJob.Result again = new PlotJob(TestSpark.session(), new PlotJob.Options().plot(settings).input(input)
+        .model(model).output(dir.resolve("again").toString())).run();
     for (int i = 0; i < again.plots().size(); i++) {
       assertThat(again.plots().get(i).png()).as("same model, data and seed: same %s", again.plots().get(i).name())
           .isEqualTo(result.plots().get(i).png());
@@ -98,8 +98,8 @@ class PlotJobTest {
       file = files.filter(p -> p.getFileName().toString().endsWith(".parquet")).findFirst().orElseThrow();
     }
     String output = dir.resolve("bad-plots").toString();
-    assertThatThrownBy(() -> new PlotJob(TestSpark.session(), PlotSettings.from(TestSpark.settings()),
-        new PlotJob.Options(input, model, output, "parquet", false)).run())
+    assertThatThrownBy(() -> new PlotJob(TestSpark.session(), new PlotJob.Options().input(input).model(model)
+        .output(output)).run())
         .isInstanceOf(BadRowException.class)
         .hasMessage("Bad row in file://" + file + ": id=77, column features: value 1.5 at index 5 is outside [0, 1], "
             + "the support of the Bernoulli distribution");
@@ -113,8 +113,8 @@ class PlotJobTest {
     String input = dir.resolve("unlabelled").toString();
     TestSpark.session().read().parquet(TestSpark.SAMPLE.resolve("test").toString()).drop("label").limit(50)
         .write().parquet(input);
-    PlotJob.Result result = new PlotJob(TestSpark.session(), PlotSettings.from(TestSpark.settings()),
-        new PlotJob.Options(input, untrained, null, "parquet", false)).run();
+    PlotJob.Result result = new PlotJob(TestSpark.session(), new PlotJob.Options().input(input).model(untrained))
+        .run();
     assertThat(result.plots()).extracting(Plot::name).containsExactly("latent-map.png", "reconstructions.png",
         "prior-samples.png");
     assertThat(result.sampledRows()).isEqualTo(50);
@@ -143,12 +143,25 @@ class PlotJobTest {
   }
 
   @Test
+  void evaluateJobDrawsThePlotsForALibraryUserToo() throws Exception {
+    String input = TestSpark.SAMPLE.resolve("test").toString();
+    String plots = dir.resolve("library-plots").toString();
+    Evaluation evaluation = new EvaluateJob(TestSpark.session(), new EvaluateJob.Options()
+        .settings(TestSpark.settings("plot.latent-points=64")).input(input).model(model).plots(plots).samples(2))
+        .run();
+    assertThat(evaluation.plots()).isEqualTo(plots);
+    assertThat(evaluation.rows()).isEqualTo(500);
+    for (String name : List.of("training-curve.png", "latent-map.png", "reconstructions.png", "prior-samples.png")) {
+      checkPng(Path.of(plots, name));
+    }
+  }
+
+  @Test
   void anImageShapeThatDoesNotFitFailsBeforeAnyWork() {
     String input = TestSpark.SAMPLE.resolve("test").toString();
     String output = dir.resolve("wrong-shape").toString();
-    assertThatThrownBy(() -> new PlotJob(TestSpark.session(),
-        PlotSettings.from(TestSpark.settings("plot.image-shape=[28, 29]")),
-        new PlotJob.Options(input, model, output, "parquet", false)).run())
+    assertThatThrownBy(() -> new PlotJob(TestSpark.session(), new PlotJob.Options()
+        .settings(TestSpark.settings("plot.image-shape=[28, 29]")).input(input).model(model).output(output)).run())
         .hasMessage("Cannot use plot.image-shape [28, 29] for 784 features: 28 x 29 is 812 pixels");
     assertThat(dir.resolve("wrong-shape")).doesNotExist();
   }

@@ -3,8 +3,7 @@ package dev.sparkvae.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import dev.sparkvae.data.BadRowPolicy;
-import dev.sparkvae.data.InputChecks;
+import dev.sparkvae.config.InferenceSettings;
 import dev.sparkvae.inference.InferenceEngines;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -29,8 +28,8 @@ class ReconstructJobTest {
   }
 
   private ReconstructJob.Options options(String input, String model, String output, Double threshold) {
-    return new ReconstructJob.Options(input, model, output, List.of("label"), 8, true, threshold, 64, "parquet",
-        false, InputChecks.onBadRows(BadRowPolicy.FAIL));
+    return new ReconstructJob.Options().input(input).model(model).output(output, "label").samples(8)
+        .withReconstruction(true).threshold(threshold).batchSize(64);
   }
 
   private static Map<Long, Float> logProbById(List<Row> rows) {
@@ -89,9 +88,8 @@ class ReconstructJobTest {
     Map<Long, Row> byEngine = new HashMap<>();
     for (String engine : InferenceEngines.NAMES) {
       String output = dir.resolve(engine).toString();
-      ReconstructJob.Options defaults = options(input, model, output, null);
-      new ReconstructJob(TestSpark.session(), new ReconstructJob.Options(input, model, output, List.of(), 8, false,
-          null, 64, "parquet", false, defaults.checks(), engine, 2)).run();
+      new ReconstructJob(TestSpark.session(), new ReconstructJob.Options().input(input).model(model).output(output)
+          .samples(8).batchSize(64).inference(new InferenceSettings(engine, 2))).run();
       for (Row row : TestSpark.session().read().parquet(output).collectAsList()) {
         Row other = byEngine.put(row.getLong(0), row);
         if (other != null) {
@@ -118,8 +116,8 @@ class ReconstructJobTest {
         .collectAsList());
     assertThat(second).as("a re-run writes the same values").isEqualTo(first);
 
-    ScoringInput scoring = ScoringInput.open(TestSpark.session(), model, input, "parquet", List.of(),
-        InputChecks.DEFAULTS);
+    ScoringRun scoring = ScoringRun.open(TestSpark.session(), "reconstruct",
+        new ReconstructJob.Options().input(input).model(model), List.of());
     Dataset<Row> frame = scoring.frame();
     MapPartitionsFunction<Row, Row> failFirstAttempt = rows -> {
       TaskContext task = TaskContext.get();

@@ -2,7 +2,6 @@ package dev.sparkvae.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sparkvae.data.InputChecks;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -25,8 +24,8 @@ class SparkMlInteropTest {
   @TempDir Path dir;
 
   private EncodeJob.Options options(String model, String output, boolean vectors) {
-    return new EncodeJob.Options(TestSpark.SAMPLE.resolve("test").toString(), model, output, List.of("label"), 128,
-        "parquet", "onnxruntime", 1, false, InputChecks.DEFAULTS, vectors);
+    return new EncodeJob.Options().input(TestSpark.SAMPLE.resolve("test").toString()).model(model)
+        .output(output, "label").batchSize(128).vectorOutput(vectors);
   }
 
   @Test

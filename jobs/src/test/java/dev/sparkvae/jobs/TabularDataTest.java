@@ -13,9 +13,8 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sparkvae.config.InferenceSettings;
 import dev.sparkvae.config.Settings;
-import dev.sparkvae.data.BadRowPolicy;
-import dev.sparkvae.data.InputChecks;
 import dev.sparkvae.model.EpochMetrics;
 import dev.sparkvae.model.FeatureScaling;
 import dev.sparkvae.model.ModelArtifact;
@@ -71,7 +70,7 @@ class TabularDataTest {
 
   private TrainJob.Result train(List<String> settings, String input, String test, String model) throws Exception {
     return new TrainJob(TestSpark.session(), TestSpark.settings(settings.toArray(new String[0])),
-        new TrainJob.Options(input, test, model, false)).run();
+        new TrainJob.Options().input(input).test(test).model(model)).run();
   }
 
   @Test
@@ -104,10 +103,10 @@ class TabularDataTest {
   void theRecipeTrainedOnBenignTumoursScoresMalignantOnesAsAnomalies() throws Exception {
     String model = dir.resolve("model").toString();
     new TrainJob(TestSpark.session(), Settings.load(null, Paths.get("..", "conf", "jobs", "breast-cancer.conf")
-        .toFile(), List.of()), new TrainJob.Options(TRAIN, null, model, false)).run();
+        .toFile(), List.of()), new TrainJob.Options().input(TRAIN).model(model)).run();
     String output = dir.resolve("scores").toString();
-    new ReconstructJob(TestSpark.session(), new ReconstructJob.Options(TEST, model, output, List.of("label"), 16,
-        false, null, 256, "csv", false, InputChecks.DEFAULTS)).run();
+    new ReconstructJob(TestSpark.session(), new ReconstructJob.Options().input(TEST).model(model)
+        .output(output, "label").samples(16).batchSize(256).format("csv")).run();
     List<Row> scores = TestSpark.session().read().parquet(output).collectAsList();
     double auroc = auroc(scores, "anomaly_score");
     System.out.printf("breast-cancer AUROC: anomaly_score %.4f, -log_prob %.4f, reconstruction_error %.4f%n", auroc,
@@ -121,8 +120,8 @@ class TabularDataTest {
     train(csvRecipe("vae.encoder-sizes=[32]", "vae.decoder-sizes=[32]", "vae.latent-size=4", "train.epochs=2"),
         TRAIN, null, model);
     String output = dir.resolve("scores").toString();
-    new ReconstructJob(TestSpark.session(), new ReconstructJob.Options(TEST, model, output, List.of("label"), 16,
-        false, null, 256, "csv", false, InputChecks.DEFAULTS)).run();
+    new ReconstructJob(TestSpark.session(), new ReconstructJob.Options().input(TEST).model(model)
+        .output(output, "label").samples(16).batchSize(256).format("csv")).run();
     List<Row> scores = TestSpark.session().read().parquet(output).collectAsList();
     long benign = scores.stream().filter(r -> r.getInt(r.fieldIndex("label")) == 0).count();
     long falseAlarms = scores.stream().filter(r -> r.getInt(r.fieldIndex("label")) == 0
@@ -130,8 +129,9 @@ class TabularDataTest {
     long detected = scores.stream().filter(r -> r.getInt(r.fieldIndex("label")) == 1
         && r.getBoolean(r.fieldIndex("is_anomaly"))).count();
 
-    ObjectNode summary = new EvaluateJob(TestSpark.session(), new EvaluateJob.Options(TEST, model, null, 16, 256,
-        "csv", false, InputChecks.DEFAULTS, "onnxruntime", 1, List.of(0))).run();
+    ObjectNode summary = new EvaluateJob(TestSpark.session(), new EvaluateJob.Options()
+        .settings(TestSpark.settings("plot.enabled=false")).input(TEST).model(model).samples(16).batchSize(256)
+        .format("csv").normalLabels(List.of(0))).run().toJson();
 
     assertThat(summary.get("normal_rows").asLong()).isEqualTo(benign).isEqualTo(57);
     assertThat(summary.get("anomalous_rows").asLong()).isEqualTo(212);
@@ -199,11 +199,12 @@ class TabularDataTest {
       train(settings, input, null, model);
       params.put(input, ModelArtifact.load(model, new Configuration()).network().params().toFloatVector());
       String encoded = dir.resolve("encoded-" + outputs.size()).toString();
-      new EncodeJob(TestSpark.session(), new EncodeJob.Options(input, model, encoded, List.of(), 64,
-          input.equals(TRAIN) ? "csv" : "parquet", "onnxruntime", 1, false, InputChecks.DEFAULTS)).run();
+      new EncodeJob(TestSpark.session(), new EncodeJob.Options().input(input).model(model).output(encoded)
+          .batchSize(64).format(input.equals(TRAIN) ? "csv" : "parquet")).run();
       outputs.put(input, TestSpark.session().read().parquet(encoded).orderBy("id").collectAsList());
     }
-    assertThat(params.get(arrays)).as("Parquet array<double> trains the CSV's model").containsExactly(params.get(TRAIN));
+    assertThat(params.get(arrays)).as("Parquet array<double> trains the CSV's model")
+        .containsExactly(params.get(TRAIN));
     assertThat(params.get(vectors)).as("an ML Vector column trains the CSV's model").containsExactly(params.get(TRAIN));
     assertThat(outputs.get(TRAIN)).hasSize(300);
     assertThat(outputs.get(arrays)).isEqualTo(outputs.get(TRAIN));
@@ -225,8 +226,8 @@ class TabularDataTest {
     assertThat(second).as("a second run").isEqualTo(first);
     assertThat(first).allSatisfy(r -> assertThat(r.getFloat(1)).isFinite());
 
-    ScoringInput scoring = ScoringInput.open(TestSpark.session(), model, TEST, "csv", List.of(),
-        InputChecks.DEFAULTS);
+    ScoringRun scoring = ScoringRun.open(TestSpark.session(), "reconstruct",
+        new ReconstructJob.Options().input(TEST).model(model).format("csv"), List.of());
     Dataset<Row> frame = scoring.frame();
     MapPartitionsFunction<Row, Row> failFirstAttempt = rows -> {
       TaskContext task = TaskContext.get();
@@ -243,8 +244,8 @@ class TabularDataTest {
 
   private List<Row> reconstruct(String model, String name) throws Exception {
     String output = dir.resolve(name).toString();
-    new ReconstructJob(TestSpark.session(), new ReconstructJob.Options(TEST, model, output, List.of(), 16, false,
-        null, 64, "csv", false, InputChecks.onBadRows(BadRowPolicy.FAIL))).run();
+    new ReconstructJob(TestSpark.session(), new ReconstructJob.Options().input(TEST).model(model).output(output)
+        .samples(16).batchSize(64).format("csv")).run();
     return TestSpark.session().read().parquet(output).select("id", "log_prob").orderBy("id").collectAsList();
   }
 
@@ -258,7 +259,7 @@ class TabularDataTest {
     // As if the driver died after the second epoch's checkpoint, before the model was written.
     CheckpointTest.deleteRecursively(Path.of(interrupted));
     TrainJob.Result resumed = new TrainJob(TestSpark.session(), TestSpark.settings(csvRecipe(withEpochs(small, 3))
-        .toArray(new String[0])), new TrainJob.Options(TRAIN, TEST, interrupted, false, InputChecks.DEFAULTS, true))
+        .toArray(new String[0])), new TrainJob.Options().input(TRAIN).test(TEST).model(interrupted).resume(true))
         .run();
 
     assertThat(resumed.resumedAfterEpoch()).isEqualTo(2);
@@ -289,8 +290,8 @@ class TabularDataTest {
     assertThat(Arrays.copyOfRange(scaling.scale(), 30, 32)).containsExactly(1.0, 1.0);
     assertThat(result.metrics()).allSatisfy(m -> assertThat(m.testNegElbo()).isFinite());
     String output = dir.resolve("scores").toString();
-    new ReconstructJob(TestSpark.session(), new ReconstructJob.Options(input, model, output, List.of(), 4, true,
-        null, 64, "csv", false, InputChecks.DEFAULTS)).run();
+    new ReconstructJob(TestSpark.session(), new ReconstructJob.Options().input(input).model(model).output(output)
+        .samples(4).withReconstruction(true).batchSize(64).format("csv")).run();
     List<Row> rows = TestSpark.session().read().parquet(output).collectAsList();
     assertThat(rows).hasSize(300).allSatisfy(r -> {
       List<Float> reconstruction = r.getList(r.fieldIndex("reconstruction"));
@@ -326,8 +327,8 @@ class TabularDataTest {
     }
     for (String engine : List.of("onnxruntime", "nd4j")) {
       String output = dir.resolve("encoded-" + engine).toString();
-      new EncodeJob(TestSpark.session(), new EncodeJob.Options(TEST, model, output, List.of(), 64, "csv", engine, 1,
-          false, InputChecks.DEFAULTS)).run();
+      new EncodeJob(TestSpark.session(), new EncodeJob.Options().input(TEST).model(model).output(output).batchSize(64)
+          .format("csv").inference(new InferenceSettings(engine, 1))).run();
       List<Row> encoded = TestSpark.session().read().parquet(output).orderBy("id").collectAsList();
       assertThat(encoded.stream().map(r -> r.getString(0)).collect(Collectors.toList()))
           .isEqualTo(raw.stream().map(r -> r.getString(0)).collect(Collectors.toList()));

@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.sparkvae.config.InferenceSettings;
 import dev.sparkvae.config.Settings;
 import dev.sparkvae.config.TrainSettings;
 import dev.sparkvae.config.VaeSpec;
-import dev.sparkvae.data.InputChecks;
 import dev.sparkvae.io.JsonFiles;
 import dev.sparkvae.model.EpochMetrics;
 import dev.sparkvae.model.ModelArtifact;
@@ -30,8 +30,8 @@ class TrainJobTest {
   @TempDir Path dir;
 
   private TrainJob.Result train(Settings settings, String test, String model) throws Exception {
-    return new TrainJob(TestSpark.session(), settings, new TrainJob.Options(
-        TestSpark.SAMPLE.resolve("train").toString(), test, model, false)).run();
+    return new TrainJob(TestSpark.session(), settings, new TrainJob.Options()
+        .input(TestSpark.SAMPLE.resolve("train").toString()).test(test).model(model)).run();
   }
 
   @Test
@@ -107,8 +107,8 @@ class TrainJobTest {
         .parquet(input);
     TrainJob.Result result = new TrainJob(TestSpark.session(), TestSpark.smallRecipe("train.epochs=1",
         "train.workers=1", "train.batch-size-per-worker=64", "train.averaging-frequency=3"),
-        new TrainJob.Options(input, TestSpark.SAMPLE.resolve("test").toString(), dir.resolve("model").toString(),
-            false)).run();
+        new TrainJob.Options().input(input).test(TestSpark.SAMPLE.resolve("test").toString())
+            .model(dir.resolve("model").toString())).run();
     assertThat(result.trainExamples()).as("3 partitions, each ending in a partial minibatch").isEqualTo(2000);
     assertThat(result.metrics().get(0).testNegElbo()).isBetween(50.0, 600.0);
     assertThat(result.artifact().info().anomalyThreshold()).as("99th percentile of held-out scores").isPositive();
@@ -126,8 +126,8 @@ class TrainJobTest {
     assertThat(info.anomalyQuantile()).isCloseTo(0.97, within(1e-12));
 
     String output = dir.resolve("scores").toString();
-    new ReconstructJob(TestSpark.session(), new ReconstructJob.Options(test, model, output, List.of(), 1, false, null,
-        256, "parquet", false, InputChecks.DEFAULTS, "nd4j", 1)).run();
+    new ReconstructJob(TestSpark.session(), new ReconstructJob.Options().input(test).model(model).output(output)
+        .samples(1).batchSize(256).inference(new InferenceSettings("nd4j", 1))).run();
     List<Float> scores = TestSpark.session().read().parquet(output).select("anomaly_score").as(Encoders.FLOAT())
         .collectAsList().stream().sorted().toList();
     // The ceil(0.97 * 500) = 485th smallest of the 500 scores: 15 rows (3%) above it.

@@ -32,7 +32,7 @@ class TrainedModelOnnxTest {
   void encoderAndDecoderOnnxGiveTheSavedNetworksValuesOnSampleRows(String distribution) throws Exception {
     String model = dir.resolve("model").toString();
     new TrainJob(TestSpark.session(), TestSpark.smallRecipe("train.epochs=1", "vae.distribution=" + distribution),
-        new TrainJob.Options(TestSpark.SAMPLE.resolve("train").toString(), null, model, false)).run();
+        new TrainJob.Options().input(TestSpark.SAMPLE.resolve("train").toString()).model(model)).run();
     VaeMaths vae = VaeMaths.of(ModelArtifact.load(model, new Configuration()).network());
     float[] rows = sampleRows();
     INDArray x = Nd4j.create(rows, new long[] {ROWS, 784}, 'c');

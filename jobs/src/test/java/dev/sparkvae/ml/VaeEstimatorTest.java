@@ -77,7 +77,7 @@ class VaeEstimatorTest {
         + String.join(",", columns()) + "]", "vae.distribution=gaussian", "vae.encoder-sizes=[32]",
         "vae.decoder-sizes=[32]", "vae.latent-size=4", "train.epochs=2", "train.workers=2", "plot.enabled=false"));
     new TrainJob(TestSpark.session(), TestSpark.settings(settings.toArray(new String[0])),
-        new TrainJob.Options(DATA.resolve("train").toString(), null, model, false)).run();
+        new TrainJob.Options().input(DATA.resolve("train").toString()).model(model)).run();
 
     assertThat(fitted.transform(assembled).select("id", "z_mean", "z_log_var").orderBy("id").collectAsList())
         .isEqualTo(VaeModel.load(model).setFeaturesCol("features").transform(assembled)

@@ -2,6 +2,7 @@ package dev.sparkvae.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sparkvae.config.ProgressSettings;
 import dev.sparkvae.jobs.TestSpark;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -20,7 +21,7 @@ class ConsoleProgressTest {
   void showsTheRunningJobsDescriptionTasksRowsAndStopsCleanly() throws Exception {
     SparkContext sc = TestSpark.session().sparkContext();
     StringWriter text = new StringWriter();
-    ConsoleProgress progress = ConsoleProgress.start(sc, "on", 0.05, new PrintWriter(text, true));
+    ConsoleProgress progress = ConsoleProgress.start(sc, new ProgressSettings("on", 0.05), new PrintWriter(text, true));
     try {
       sc.setJobDescription("progress test: 4 slow partitions");
       TestSpark.session().range(0, 4000, 1, 4).as(Encoders.LONG())
@@ -48,7 +49,8 @@ class ConsoleProgressTest {
   void offAndAutoOffATerminalStartNothing() {
     SparkContext sc = TestSpark.session().sparkContext();
     PrintWriter sink = new PrintWriter(new StringWriter());
-    assertThat(ConsoleProgress.start(sc, "off", 1, sink)).isNull();
-    assertThat(ConsoleProgress.start(sc, "auto", 1, sink)).as("surefire's stderr is not a terminal").isNull();
+    assertThat(ConsoleProgress.start(sc, new ProgressSettings("off", 1), sink)).isNull();
+    assertThat(ConsoleProgress.start(sc, new ProgressSettings("auto", 1), sink))
+        .as("surefire's stderr is not a terminal").isNull();
   }
 }
