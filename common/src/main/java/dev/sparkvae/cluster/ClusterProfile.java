@@ -51,28 +51,28 @@ public final class ClusterProfile {
     }
   }
 
-  private final String name;
-  private final Settings settings;
-  private final String master;
-  private final String deployMode;
-  private final Backend backend;
-  private final String applicationJar;
-  private final String confDir;
-  private final List<String> files;
-  private final String driverMemory;
-  private final String driverMaxBytes;
-  private final String driverMaxPhysicalBytes;
-  private final int instances;
-  private final int cores;
-  private final String executorMemory;
-  private final String memoryOverhead;
-  private final int nativeThreads;
-  private final String executorMaxBytes;
-  private final String executorMaxPhysicalBytes;
-  private final int gpus;
-  private final String discoveryScript;
-  private final String gpuVendor;
-  private final Map<String, String> sparkConf;
+  final String name;
+  final Settings settings;
+  final String master;
+  final String deployMode;
+  final Backend backend;
+  final String applicationJar;
+  final String confDir;
+  final List<String> files;
+  final String driverMemory;
+  final String driverMaxBytes;
+  final String driverMaxPhysicalBytes;
+  final int instances;
+  final int cores;
+  final String executorMemory;
+  final String memoryOverhead;
+  final int nativeThreads;
+  final String executorMaxBytes;
+  final String executorMaxPhysicalBytes;
+  final int gpus;
+  final String discoveryScript;
+  final String gpuVendor;
+  final Map<String, String> sparkConf;
 
   private ClusterProfile(Settings settings) {
     this.settings = settings;
@@ -107,7 +107,7 @@ public final class ClusterProfile {
    */
   public static ClusterProfile from(Settings settings) {
     ClusterProfile profile = new ClusterProfile(settings);
-    profile.validate();
+    ProfileRules.check(profile);
     return profile;
   }
 
@@ -178,7 +178,7 @@ public final class ClusterProfile {
     return sparkConf(List.of());
   }
 
-  private Map<String, String> sparkConf(List<String> extraDriverJavaOptions) {
+  Map<String, String> sparkConf(List<String> extraDriverJavaOptions) {
     Map<String, String> conf = new LinkedHashMap<>();
     if (!memoryOverhead.isEmpty()) {
       conf.put("spark.executor.memoryOverhead", memoryOverhead);
@@ -217,36 +217,9 @@ public final class ClusterProfile {
    * @param extraDriverJavaOptions JVM options of the driver besides the profile's (e.g. its log configuration)
    */
   public List<String> sparkSubmitOptions(String appName, File checkoutRoot, List<String> extraDriverJavaOptions) {
-    if (isLocal() || master.isEmpty()) {
-      throw new InvalidSettingException(String.format("Cannot submit with cluster profile %s: cluster.master is %s "
-          + "(from %s); spark-submit needs a cluster master: spark://HOST:PORT, yarn or k8s://https://HOST:PORT",
-          name, master.isEmpty() ? "empty" : master, settings.origin("cluster.master")));
-    }
-    List<String> args = new ArrayList<>(List.of("--master", master, "--deploy-mode", deployMode, "--name", appName,
-        "--class", MAIN_CLASS));
-    addIfSet(args, "--driver-memory", driverMemory);
-    addIfSet(args, "--executor-memory", executorMemory);
-    if (cores > 0) {
-      args.addAll(List.of("--executor-cores", Integer.toString(cores)));
-    }
-    if (instances > 0) {
-      boolean standalone = master.startsWith("spark://");
-      args.addAll(standalone ? List.of("--total-executor-cores", Integer.toString(instances * cores))
-          : List.of("--num-executors", Integer.toString(instances)));
-    }
-    if (!files.isEmpty()) {
-      List<String> paths = new ArrayList<>();
-      for (String file : files) {
-        paths.add(new File(file).isAbsolute() || file.contains("://") ? file
-            : new File(checkoutRoot, file).getAbsolutePath());
-      }
-      args.addAll(List.of("--files", String.join(",", paths)));
-    }
-    for (Map.Entry<String, String> entry : sparkConf(extraDriverJavaOptions).entrySet()) {
-      args.addAll(List.of("--conf", entry.getKey() + "=" + entry.getValue()));
-    }
-    return args;
+    return SubmitArguments.of(this, appName, checkoutRoot, extraDriverJavaOptions);
   }
+
 
   /**
    * Checks that ND4J loaded the backend this profile asks for.
@@ -256,87 +229,9 @@ public final class ClusterProfile {
    * @throws InvalidSettingException naming the profile, the key, its origin and what was found
    */
   public void requireBackend(Nd4jBackendInfo found, String where) {
-    Backend loaded = found.isCuda() ? Backend.GPU : Backend.CPU;
-    if (loaded == backend && (backend == Backend.CPU || found.cudaDevices() > 0)) {
-      return;
-    }
-    String asked = String.format("Cluster profile %s asks for the %s backend (cluster.backend = %s, from %s)", name,
-        backend.name(), backend.key(), settings.origin("cluster.backend"));
-    String remedy = backend == Backend.GPU
-        ? "run the GPU jar (built with ./mvnw -Pgpu package) on nodes with an NVIDIA GPU and the CUDA 11.6 runtime"
-        : "run the CPU jar, or set cluster.backend = gpu";
-    String what = loaded == backend ? "ND4J loaded its CUDA backend but sees no CUDA device"
-        : "ND4J loaded its " + loaded.name() + " backend";
-    throw new InvalidSettingException(String.format("%s, but on %s %s (%s): %s", asked, where, what,
-        found.describe(), remedy));
+    ProfileRules.requireBackend(this, found, where);
   }
 
-  private void validate() {
-    if (!master.isEmpty() && !master.startsWith("local") && !master.startsWith("spark://")
-        && !master.equals("yarn") && !master.startsWith("k8s://")) {
-      throw invalid("cluster.master", "the value must be local[...], spark://HOST:PORT, yarn or k8s://https://HOST:PORT");
-    }
-    if (deployMode.equals("cluster")) {
-      if (isLocal()) {
-        throw invalid("cluster.deploy-mode", "a local master runs in one JVM: use client");
-      }
-      if (confDir.isEmpty()) {
-        throw invalid("cluster.deploy-mode", "in cluster mode the driver runs on the cluster: set cluster.conf-dir "
-            + "to conf/ as the driver sees it (e.g. in its container image)");
-      }
-    }
-    if (instances > 0 && cores == 0 && master.startsWith("spark://")) {
-      throw invalid("cluster.executor.instances", "a standalone master counts executors in cores: set "
-          + "cluster.executor.cores too");
-    }
-    checkLimits("cluster.driver", driverMemory, null, driverMaxBytes, driverMaxPhysicalBytes);
-    checkLimits("cluster.executor", executorMemory, memoryOverhead, executorMaxBytes, executorMaxPhysicalBytes);
-    if (backend == Backend.CPU && gpus > 0) {
-      throw invalid("cluster.executor.gpus", "GPUs need cluster.backend = gpu");
-    }
-    if (backend == Backend.GPU && !isLocal() && !master.isEmpty()) {
-      if (gpus == 0) {
-        throw invalid("cluster.executor.gpus", "backend gpu needs at least one GPU per executor");
-      }
-      if (cores > 0 && cores != gpus) {
-        throw invalid("cluster.executor.cores", "one task per GPU: set it to cluster.executor.gpus (" + gpus + ")");
-      }
-      if (discoveryScript.isEmpty()) {
-        throw invalid("cluster.gpu.discovery-script", "backend gpu needs a script that lists each executor's GPUs");
-      }
-    }
-    String serializer = sparkConf.getOrDefault("spark.serializer", "");
-    String registrators = sparkConf.getOrDefault("spark.kryo.registrator", "");
-    if (serializer.equals(KRYO) && !registrators.contains(ND4J_REGISTRATOR)
-        && !registrators.contains(BLOCK_REGISTRATOR)) {
-      throw new InvalidSettingException(String.format("Cannot use Kryo (cluster.spark-conf.\"spark.serializer\" from "
-          + "%s) without ND4J's registrator: set cluster.spark-conf.\"spark.kryo.registrator\" = \"%s\"",
-          settings.origin("cluster.spark-conf.\"spark.serializer\""), ND4J_REGISTRATOR));
-    }
-  }
-
-  /** Heap and off-heap limits that let ND4J fail with a clear OutOfMemoryError before a container is killed. */
-  private void checkLimits(String group, String heap, String overhead, String maxBytes, String maxPhysicalBytes) {
-    if (!maxBytes.isEmpty() && !maxPhysicalBytes.isEmpty() && bytes(maxBytes) >= bytes(maxPhysicalBytes)) {
-      throw invalid(group + ".javacpp-max-bytes", "it must be below " + group + ".javacpp-max-physical-bytes ("
-          + maxPhysicalBytes + "), which counts the whole process");
-    }
-    if (!heap.isEmpty() && !maxPhysicalBytes.isEmpty() && bytes(heap) >= bytes(maxPhysicalBytes)) {
-      throw invalid(group + ".javacpp-max-physical-bytes", "it counts the heap too: it must be above " + group
-          + ".memory (" + heap + ")");
-    }
-    if (overhead == null || overhead.isEmpty()) {
-      return;
-    }
-    if (!maxBytes.isEmpty() && bytes(maxBytes) >= bytes(overhead)) {
-      throw invalid(group + ".javacpp-max-bytes", "ND4J's arrays live off-heap: it must be below " + group
-          + ".memory-overhead (" + overhead + ")");
-    }
-    if (!heap.isEmpty() && !maxPhysicalBytes.isEmpty() && bytes(maxPhysicalBytes) > bytes(heap) + bytes(overhead)) {
-      throw invalid(group + ".javacpp-max-physical-bytes", "it must not exceed the container, " + group
-          + ".memory + " + group + ".memory-overhead (" + heap + " + " + overhead + ")");
-    }
-  }
 
   private static List<String> javacppOptions(String maxBytes, String maxPhysicalBytes) {
     List<String> options = new ArrayList<>();
@@ -355,11 +250,7 @@ public final class ClusterProfile {
     }
   }
 
-  private static void addIfSet(List<String> args, String flag, String value) {
-    if (!value.isEmpty()) {
-      args.addAll(List.of(flag, value));
-    }
-  }
+
 
   /** A size with a unit ({@code 512m}, {@code 4g}, {@code 6G}), or "" for unset. */
   private String size(String key) {
@@ -380,7 +271,7 @@ public final class ClusterProfile {
     return Long.parseLong(m.group(1)) << shift;
   }
 
-  private InvalidSettingException invalid(String key, String rule) {
+  InvalidSettingException invalid(String key, String rule) {
     return new InvalidSettingException(String.format("Cannot set %s to %s (from %s) in cluster profile %s: %s", key,
         settings.config().getValue(key).render(com.typesafe.config.ConfigRenderOptions.concise()),
         settings.origin(key), name, rule));
