@@ -131,7 +131,7 @@ public final class BlasKernel {
   /**
    * Sets {@code OPENBLAS_CORETYPE} in this process's environment to {@link #recommended} for this CPU, unless it
    * is set, or OpenBLAS has already loaded (then it would have no effect; a debug line says so). Safe to call more
-   * than once.
+   * than once; never throws (where the environment cannot be set, a warning says so and OpenBLAS chooses).
    *
    * @return the variable's value from now on, empty when unset
    */
@@ -150,7 +150,13 @@ public final class BlasKernel {
       LOG.debug("{} left as it is: chosen before, OpenBLAS already loaded, or not on Linux", VARIABLE);
       return Optional.ofNullable(chosenHere);
     }
-    NativeLibrary.getProcess().getFunction("setenv").invokeInt(new Object[] {VARIABLE, kernel, 0});
+    try {
+      NativeLibrary.getProcess().getFunction("setenv").invokeInt(new Object[] {VARIABLE, kernel, 0});
+    } catch (LinkageError | RuntimeException e) {
+      LOG.warn("Cannot set {}={} in this process ({}); OpenBLAS chooses its kernel itself", VARIABLE, kernel,
+          e.toString());
+      return Optional.empty();
+    }
     chosenHere = kernel;
     LOG.info("{}={} {}, set before OpenBLAS loads", VARIABLE, kernel, why);
     return Optional.of(kernel);
@@ -163,10 +169,14 @@ public final class BlasKernel {
   public static List<String> running() {
     List<String> kernels = new ArrayList<>();
     for (String library : loadedOpenBlas()) {
-      String kernel = NativeLibrary.getInstance(library).getFunction("openblas_get_corename")
-          .invokeString(new Object[0], false);
-      if (kernel != null && !kernels.contains(kernel)) {
-        kernels.add(kernel);
+      try {
+        String kernel = NativeLibrary.getInstance(library).getFunction("openblas_get_corename")
+            .invokeString(new Object[0], false);
+        if (kernel != null && !kernels.contains(kernel)) {
+          kernels.add(kernel);
+        }
+      } catch (LinkageError | RuntimeException e) {
+        LOG.debug("cannot ask {} for its kernel: {}", library, e.toString());
       }
     }
     return kernels;
