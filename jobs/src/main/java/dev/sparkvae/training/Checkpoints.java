@@ -1,10 +1,14 @@
 package dev.sparkvae.training;
 
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.typesafe.config.ConfigRenderOptions;
+import dev.sparkvae.config.Settings;
+import dev.sparkvae.data.FeatureSchema;
 import dev.sparkvae.io.AtomicDirectory;
 import dev.sparkvae.io.AtomicFile;
 import dev.sparkvae.io.JsonFiles;
 import dev.sparkvae.model.EpochMetrics;
+import dev.sparkvae.model.FeatureScaling;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,6 +17,7 @@ import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -45,6 +50,10 @@ public final class Checkpoints {
   private static final String MODEL_ZIP = "model.zip";
   private static final String CHECKPOINT_JSON = "checkpoint.json";
   private static final String METRICS_JSON = "metrics.json";
+  /** Settings a resumed run may change: they do not alter what the remaining epochs compute from a checkpoint. */
+  private static final List<String> RESUMABLE_CHANGES = List.of("train.epochs", "train.learning-rate",
+      "train.checkpoint-dir", "train.checkpoint-every-epochs", "train.checkpoints-kept", "train.eval-batch-size",
+      "train.prefetch-batches");
 
   /** A checkpoint read back. */
   public record Restored(int epoch, MultiLayerNetwork network, List<EpochMetrics> metrics, String path) {}
@@ -66,6 +75,27 @@ public final class Checkpoints {
     this.every = every;
     this.kept = kept;
     this.hadoopConf = hadoopConf;
+  }
+
+  /**
+   * The recipe of a run, what a checkpoint must share with it to be resumed: the settings of data, vae and train
+   * (but {@link #RESUMABLE_CHANGES}), the worker count, the features and the statistics of the training rows.
+   */
+  static Map<String, String> recipeKey(Settings settings, FeatureSchema schema, FeatureScaling scaling, int workers) {
+    Map<String, String> key = new TreeMap<>();
+    for (String group : List.of("data", "vae", "train")) {
+      settings.config().getConfig(group).entrySet().forEach(entry -> key.put(group + "." + entry.getKey(),
+          entry.getValue().render(ConfigRenderOptions.concise())));
+    }
+    RESUMABLE_CHANGES.forEach(key::remove);
+    key.put("workers", Integer.toString(workers));
+    key.put("features", schema.describe());
+    if (!scaling.isNone()) {
+      // The statistics of the training rows: other rows would train another model.
+      key.put("scaling", scaling.method() + " " + Integer.toHexString(Arrays.hashCode(scaling.shift()))
+          + Integer.toHexString(Arrays.hashCode(scaling.scale())));
+    }
+    return key;
   }
 
   public String dir() {
