@@ -56,7 +56,7 @@ public final class Checkpoints {
       "train.prefetch-batches");
 
   /** A checkpoint read back. */
-  public record Restored(int epoch, MultiLayerNetwork network, List<EpochMetrics> metrics, String path) {}
+  record Restored(int epoch, MultiLayerNetwork network, List<EpochMetrics> metrics, String path) {}
 
   /** What checkpoint.json holds. */
   record State(int epoch, Map<String, String> recipe, List<EpochMetrics> metrics, String modelSha256) {}
@@ -98,7 +98,7 @@ public final class Checkpoints {
     return key;
   }
 
-  public String dir() {
+  String dir() {
     return dir;
   }
 
@@ -124,7 +124,7 @@ public final class Checkpoints {
    * Records a finished epoch: metrics.json always, a checkpoint after every {@code every} epochs and after
    * {@code lastEpoch}; then deletes all but the newest {@code kept} checkpoints.
    */
-  public void epochDone(int epoch, int lastEpoch, MultiLayerNetwork net, List<EpochMetrics> metrics,
+  void epochDone(int epoch, int lastEpoch, MultiLayerNetwork net, List<EpochMetrics> metrics,
       Map<String, String> recipe) throws IOException {
     Path root = new Path(dir);
     FileSystem fs = root.getFileSystem(hadoopConf);
@@ -168,7 +168,7 @@ public final class Checkpoints {
    * @throws IOException when the newest whole checkpoint was made with another recipe (the message names the
    *     setting, its value there and now)
    */
-  public Optional<Restored> newest(Map<String, String> recipe) throws IOException {
+  Optional<Restored> newest(Map<String, String> recipe) throws IOException {
     Path root = new Path(dir);
     FileSystem fs = root.getFileSystem(hadoopConf);
     if (!fs.exists(root)) {
@@ -215,7 +215,7 @@ public final class Checkpoints {
   }
 
   /** The newest checkpoint directory, whole or not, or empty when there is none. */
-  public Optional<String> newestPath() throws IOException {
+  Optional<String> newestPath() throws IOException {
     Path root = new Path(dir);
     FileSystem fs = root.getFileSystem(hadoopConf);
     return fs.exists(root) ? checkpoints(fs).stream().findFirst().map(Path::toString) : Optional.empty();

@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The epochs of one training run over cached rows: each reshuffles the training rows into new minibatches, fits
  * them through the averaging rounds ({@link VaePretrainingMaster}), scores the held-out rows
- * ({@link NetworkScores}) and records the epoch (metrics.json, a checkpoint).
+ * ({@link HeldOutScores}) and records the epoch (metrics.json, a checkpoint).
  *
  * <p>Every score is of the raw rows, in nats: the held-out negative ELBO is computed by the network with the
  * scaling folded in, the training one (the workers' score of the scaled rows) is shifted by the scaling's
@@ -106,7 +106,7 @@ final class EpochLoop {
         .orElse(Double.NaN) + features.scaling().logJacobian();
     context.setJobDescription(String.format("train: epoch %d/%d, evaluation", epoch, train.epochs()));
     double testElbo = rows.heldOutCount() == 0 ? Double.NaN
-        : NetworkScores.meanNegativeElbo(rows.heldOut(), features.scaling().foldInto(net));
+        : HeldOutScores.meanNegativeElbo(rows.heldOut(), features.scaling().foldInto(net));
     LOG.info("train: epoch {}/{}: train -ELBO {}, held-out -ELBO {}, {} s ({} examples/s)", epoch, train.epochs(),
         String.format("%.3f", trainElbo), String.format("%.3f", testElbo), String.format("%.1f", seconds),
         Math.round(rows.trainCount() / seconds));

@@ -25,10 +25,10 @@ import org.slf4j.LoggerFactory;
  * anomaly scores whose quantile becomes the model's anomaly threshold. Each value is the one {@code evaluate} gives
  * for the network saved as a model, on the same rows.
  */
-final class NetworkScores {
-  private static final Logger LOG = LoggerFactory.getLogger(NetworkScores.class);
+final class HeldOutScores {
+  private static final Logger LOG = LoggerFactory.getLogger(HeldOutScores.class);
 
-  private NetworkScores() {}
+  private HeldOutScores() {}
 
   /**
    * Mean negative ELBO per row (nats) of {@code served} (a network that takes raw rows) over {@code batches}; NaN for
@@ -84,7 +84,7 @@ final class NetworkScores {
    *
    * @param rows the number of rows in {@code batches}, at least 1
    */
-  static double anomalyScoreQuantile(JavaRDD<RowBatch> batches, MultiLayerNetwork net, double quantile, long rows) {
+  private static double anomalyScoreQuantile(JavaRDD<RowBatch> batches, MultiLayerNetwork net, double quantile, long rows) {
     JavaRDD<Double> scores = withNetwork(batches, net, (model, it) -> {
       Nd4jScorer scorer = new Nd4jScorer(model, 0, false, 0);
       List<Double> values = new ArrayList<>();

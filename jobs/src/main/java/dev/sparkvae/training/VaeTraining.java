@@ -51,7 +51,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every score is of the raw rows, in nats, and every negative ELBO is the scoring jobs' (KL in closed form plus
  * the exact −log p(x|z) at one sampled z, {@link dev.sparkvae.model.LogLikelihood}): the held-out one is what
- * {@code evaluate} reports for the network of that epoch saved as a model, on the same rows ({@link NetworkScores});
+ * {@code evaluate} reports for the network of that epoch saved as a model, on the same rows ({@link HeldOutScores});
  * the training one is the mean of the workers' minibatch scores ({@link VaePretrainingStep}). The same seed, data
  * and worker count give the same model and the same figures. Danger: a non-finite loss stops training with a
  * {@link TrainingDivergedException} naming the epoch, the round, the last good checkpoint and a likely cause.
@@ -249,7 +249,7 @@ public final class VaeTraining {
   /** What model.json records of the served network, with the anomaly threshold of the held-out rows. */
   private ModelInfo modelInfo(Features features, CachedRows rows, MultiLayerNetwork served) throws IOException {
     TrainSettings train = recipe.train();
-    Double threshold = NetworkScores.anomalyThreshold(rows.heldOut(), rows.heldOutCount(), served,
+    Double threshold = HeldOutScores.anomalyThreshold(rows.heldOut(), rows.heldOutCount(), served,
         train.falsePositiveRate());
     return new ModelInfo(ModelInfo.FORMAT_VERSION, features.schema(), recipe.vae(),
         JsonFiles.MAPPER.readTree(settings.toJson()), versions(), null, Instant.now().toString(), train.epochs(),

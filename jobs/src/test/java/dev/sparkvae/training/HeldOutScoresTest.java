@@ -10,7 +10,7 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.Test;
 
-class NetworkScoresTest {
+class HeldOutScoresTest {
   private static RowBatch batch(long... ids) {
     return new RowBatch(ids, NoiseFreeVae.rows(ids.length).data().asFloat());
   }
@@ -19,10 +19,10 @@ class NetworkScoresTest {
   void theHeldOutNegativeElboIsExactEvenOfPixelsDl4jCountsAsFree() throws Exception {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(TestSpark.session().sparkContext());
     JavaRDD<RowBatch> batches = jsc.parallelize(List.of(batch(1, 2, 3), batch(40)), 3);
-    assertThat(NetworkScores.meanNegativeElbo(batches, NoiseFreeVae.network()))
+    assertThat(HeldOutScores.meanNegativeElbo(batches, NoiseFreeVae.network()))
         .as("KL + 10 wrong pixels at 30 nats + 5 coins at log 2, over 4 rows in 3 partitions (one empty)")
         .isCloseTo(NoiseFreeVae.negativeElbo(), within(1e-4));
-    assertThat(NetworkScores.meanNegativeElbo(jsc.parallelize(List.<RowBatch>of(), 2), NoiseFreeVae.network()))
+    assertThat(HeldOutScores.meanNegativeElbo(jsc.parallelize(List.<RowBatch>of(), 2), NoiseFreeVae.network()))
         .as("no rows").isNaN();
   }
 }
