@@ -2,15 +2,18 @@ package dev.sparkvae.bench;
 
 import dev.sparkvae.config.TrainSettings;
 import dev.sparkvae.data.FeatureBatcher;
+import dev.sparkvae.inference.BatchScorer;
+import dev.sparkvae.inference.Nd4jScorer;
+import dev.sparkvae.model.ModelArtifact;
 import dev.sparkvae.model.NoiseSeeds;
 import dev.sparkvae.model.VaeMaths;
 import dev.sparkvae.training.VaePretrainingStep;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Single-process training, no Spark: the same {@link VaePretrainingStep} the Spark workers run, over minibatches
@@ -21,10 +24,14 @@ final class LocalTraining {
   /** One epoch: training seconds (batching included, evaluation excluded) and the test −ELBO after it. */
   record Epoch(int epoch, double seconds, long examples, double testNegElbo) {}
 
+  /** Rows per scored batch of test rows, as in the train job ({@code train.eval-batch-size}). */
+  private static final int TEST_BATCH = 1000;
+
   private LocalTraining() {}
 
   /** Trains {@code train.epochs()} epochs; the network is left trained. */
-  static List<Epoch> run(MultiLayerNetwork net, TrainSettings train, float[][] images, float[][] test) {
+  static List<Epoch> run(MultiLayerNetwork net, TrainSettings train, float[][] images, float[][] test)
+      throws IOException {
     int features = images[0].length;
     List<Integer> order = new ArrayList<>(images.length);
     for (int i = 0; i < images.length; i++) {
@@ -42,24 +49,28 @@ final class LocalTraining {
         }
       }
       double seconds = (System.nanoTime() - start) / 1e9;
-      epochs.add(new Epoch(epoch, seconds, images.length, testNegElbo(net, test, train.seed())));
+      epochs.add(new Epoch(epoch, seconds, images.length, testNegElbo(net, test)));
     }
     return epochs;
   }
 
   /**
-   * Mean negative ELBO per test row (nats) in batches of 1,000, noise seeded by batch: computed the same way for
-   * every run of the benchmark, Spark's included.
+   * Mean negative ELBO per test row (nats) as the train job and {@code evaluate} compute it for {@code net} saved as a
+   * model ({@link Nd4jScorer}, each row's noise seeded by the model's checksum and its id), the ids the rows' 0-based
+   * positions as {@code import} gives them: the same figure for every run of the benchmark, Spark's included.
    */
-  static double testNegElbo(MultiLayerNetwork net, float[][] test, long seed) {
-    VaeMaths model = VaeMaths.of(net);
-    FeatureBatcher batcher = new FeatureBatcher(1000, test[0].length);
+  static double testNegElbo(MultiLayerNetwork net, float[][] test) throws IOException {
+    BatchScorer scorer = new Nd4jScorer(VaeMaths.of(net), 1, false, BatchScorer.seedOf(ModelArtifact.sha256Of(net)));
+    FeatureBatcher batcher = new FeatureBatcher(TEST_BATCH, test[0].length);
+    long[] ids = new long[TEST_BATCH];
     double sum = 0;
-    int batch = 0;
     for (int i = 0; i < test.length; i++) {
+      ids[batcher.size()] = i;
       if (batcher.add(test[i]) || i == test.length - 1) {
-        Nd4j.getRandom().setSeed(NoiseSeeds.of(seed, 0, batch++));
-        sum += model.negativeElbo(batcher.take()).sumNumber().doubleValue();
+        for (float negativeElbo : scorer.score(batcher.buffer(), batcher.size(), ids).negativeElbo()) {
+          sum += negativeElbo;
+        }
+        batcher.clear();
       }
     }
     return sum / test.length;

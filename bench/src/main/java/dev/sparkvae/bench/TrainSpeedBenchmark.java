@@ -206,7 +206,7 @@ public final class TrainSpeedBenchmark {
       rounds.breakdown().forEach(epoch::put);
     }
     MultiLayerNetwork trained = result.artifact().network();
-    json.put("final_test_neg_elbo", LocalTraining.testNegElbo(trained, test, train.seed()));
+    json.put("final_test_neg_elbo", LocalTraining.testNegElbo(trained, test));
     json.put("state_bytes", 4 * (trained.numParams() + trained.getUpdater().getStateViewArray().length()));
     json.put("load_at_end", EncodeComputeBenchmark.loadAverage());
     return json;

@@ -1,20 +1,16 @@
 package dev.sparkvae.inference;
 
+import dev.sparkvae.model.LogLikelihood;
 import dev.sparkvae.model.VaeMaths;
 import java.util.Arrays;
-import org.deeplearning4j.nn.conf.layers.variational.BernoulliReconstructionDistribution;
 import org.deeplearning4j.nn.conf.layers.variational.GaussianReconstructionDistribution;
-import org.nd4j.linalg.activations.impl.ActivationSigmoid;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * The reference {@link BatchScorer}: both network passes on ND4J, with the model's own layers and p(x|z), except
- * that a Bernoulli p(x|z) with the sigmoid is computed in its exact form, log p(x|z) = Σ x·a − softplus(a) over the
- * logits a. DL4J's form, x·log σ(a) + (1 − x)·log(1 − σ(a)), loses saturated pixels: 1 − σ(a) is 0 in float for
- * a &gt; 16.6 and DL4J then counts log 0 as 0, so a confident wrong pixel costs nothing.
+ * The reference {@link BatchScorer}: both network passes on ND4J, with the model's own layers, and log p(x|z) as
+ * {@link LogLikelihood} defines it (a Bernoulli p(x|z) in its exact form, not DL4J's).
  *
  * <p>Safe to share between threads: it only reads the model.
  */
@@ -31,8 +27,7 @@ public final class Nd4jScorer extends BatchScorer {
   public Nd4jScorer(VaeMaths model, int samples, boolean withReconstruction, long modelSeed) {
     super(model.featureCount(), model.latentSize(), samples, withReconstruction, modelSeed);
     this.model = model;
-    this.bernoulliLogits = model.distribution() instanceof BernoulliReconstructionDistribution bernoulli
-        && bernoulli.getActivationFn() instanceof ActivationSigmoid;
+    this.bernoulliLogits = LogLikelihood.isBernoulliLogits(model.distribution());
   }
 
   @Override
@@ -51,8 +46,7 @@ public final class Nd4jScorer extends BatchScorer {
       x = Nd4j.pullRows(x, 1, repeated);
     }
     INDArray pre = model.decodePreOutput(matrix(z, count * perRow, latentSize()));
-    float[] logPxz = bernoulliLogits ? rowSums(x.mul(pre).subi(softplus(pre)))
-        : model.distribution().exampleNegLogProbability(x, pre).negi().reshape(count * perRow).toFloatVector();
+    float[] logPxz = LogLikelihood.perRow(model.distribution(), x, pre);
     INDArray first = perRow == 1 ? pre
         : pre.get(NDArrayIndex.interval(0, perRow, (long) count * perRow), NDArrayIndex.all());
     float[] misfit = bernoulliLogits ? bernoulliDeviance(rows, count, logPxz, perRow)
@@ -95,27 +89,6 @@ public final class Nd4jScorer extends BatchScorer {
       misfit[r] = (float) (0.5 * sum);
     }
     return misfit;
-  }
-
-  /** The sum of each row, in double and in order: the same for a row whatever batch it is in (ND4J's may not be). */
-  private static float[] rowSums(INDArray terms) {
-    int width = (int) terms.size(1);
-    float[] values = terms.dup('c').data().asFloat();
-    float[] sums = new float[(int) terms.size(0)];
-    for (int r = 0; r < sums.length; r++) {
-      double sum = 0;
-      for (int i = r * width; i < (r + 1) * width; i++) {
-        sum += values[i];
-      }
-      sums[r] = (float) sum;
-    }
-    return sums;
-  }
-
-  /** softplus(a) = max(a, 0) + log(1 + exp(−|a|)), which neither overflows nor loses small values. */
-  private static INDArray softplus(INDArray a) {
-    INDArray tail = Transforms.log1p(Transforms.exp(Transforms.abs(a, true).negi(), false), false);
-    return Transforms.relu(a, true).addi(tail);
   }
 
   /** The first {@code count} rows of {@code values} (row-major, {@code width} wide) as a float matrix. */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import dev.sparkvae.io.AtomicDirectory;
 import dev.sparkvae.io.HadoopPaths;
 import dev.sparkvae.io.JsonFiles;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,8 +12,12 @@ import java.io.OutputStream;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.LocalDateTime;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+import java.util.zip.ZipOutputStream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.ChecksumException;
 import org.apache.hadoop.fs.FileSystem;
@@ -41,6 +46,8 @@ public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<Epoc
   public static final String METRICS_JSON = "metrics.json";
   /** The empty marker of a complete directory, as Spark writes for its outputs (schedulers wait for it). */
   public static final String SUCCESS = "_SUCCESS";
+  /** The time of every entry of model.zip: the earliest a zip can record. */
+  private static final LocalDateTime ZIP_ENTRY_TIME = LocalDateTime.of(1980, 1, 1, 0, 0);
 
   /**
    * Writes this artifact to {@code dir}; {@link ModelInfo#modelSha256()} is filled in from the written zip and
@@ -90,7 +97,7 @@ public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<Epoc
 
     /** The network of model.zip, restored. */
     public MultiLayerNetwork network() throws IOException {
-      return ModelSerializer.restoreMultiLayerNetwork(new java.io.ByteArrayInputStream(modelZip), true);
+      return ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(modelZip), true);
     }
 
     /** Writes the directory: model.zip, the ONNX graphs of {@code network}, model.json, metrics.json, extra. */
@@ -121,13 +128,39 @@ public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<Epoc
      */
     public static Verified of(ModelInfo info, MultiLayerNetwork network, List<EpochMetrics> metrics)
         throws IOException {
-      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-      ModelSerializer.writeModel(network, bytes, true);
-      byte[] zip = bytes.toByteArray();
-      MessageDigest digest = sha256Digest();
-      return new Verified(info.withModelSha256(HexFormat.of().formatHex(digest.digest(zip))), List.copyOf(metrics),
-          zip);
+      byte[] zip = zipOf(network);
+      return new Verified(info.withModelSha256(sha256(zip)), List.copyOf(metrics), zip);
     }
+  }
+
+  /**
+   * The sha256 that model.json records for {@code network} saved as a model. The same network always gives the same
+   * model.zip, so the same checksum, which seeds the scoring noise ({@code BatchScorer.seedOf}).
+   */
+  public static String sha256Of(MultiLayerNetwork network) throws IOException {
+    return sha256(zipOf(network));
+  }
+
+  /**
+   * model.zip of {@code network}, with its updater state: DL4J's ModelSerializer format with the entries' times
+   * fixed. ModelSerializer stamps them with the clock, which would give the same network another checksum, and so
+   * other scores, every time it is saved.
+   */
+  private static byte[] zipOf(MultiLayerNetwork network) throws IOException {
+    ByteArrayOutputStream serialized = new ByteArrayOutputStream();
+    ModelSerializer.writeModel(network, serialized, true);
+    ByteArrayOutputStream zip = new ByteArrayOutputStream(serialized.size());
+    try (ZipInputStream in = new ZipInputStream(new ByteArrayInputStream(serialized.toByteArray()));
+        ZipOutputStream out = new ZipOutputStream(zip)) {
+      for (ZipEntry entry = in.getNextEntry(); entry != null; entry = in.getNextEntry()) {
+        ZipEntry fixed = new ZipEntry(entry.getName());
+        fixed.setTimeLocal(ZIP_ENTRY_TIME);
+        out.putNextEntry(fixed);
+        in.transferTo(out);
+        out.closeEntry();
+      }
+    }
+    return zip.toByteArray();
   }
 
   /**
@@ -215,6 +248,10 @@ public record ModelArtifact(ModelInfo info, MultiLayerNetwork network, List<Epoc
     try (OutputStream out = fs.create(file, false)) {
       JsonFiles.MAPPER.writeValue(out, value);
     }
+  }
+
+  private static String sha256(byte[] bytes) {
+    return HexFormat.of().formatHex(sha256Digest().digest(bytes));
   }
 
   private static MessageDigest sha256Digest() {

@@ -116,8 +116,10 @@ public final class VaeMaths {
   }
 
   /**
-   * Negative ELBO of each row: KL(q(z|x) ‖ N(0, I)) in closed form plus −log p(x|z) at one z drawn from q(z|x) by
-   * reparameterisation. The noise comes from ND4J's random generator; seed it for repeatable values.
+   * Negative ELBO of each row: KL(q(z|x) ‖ N(0, I)) in closed form plus −log p(x|z) ({@link LogLikelihood}) at one
+   * z drawn from q(z|x) by reparameterisation. The noise comes from ND4J's random generator; seed it for repeatable
+   * values. The scorers draw theirs per row instead ({@code BatchScorer}), so a row's value there does not depend on
+   * its batch.
    *
    * @return a vector of batch values, in nats
    */
@@ -129,7 +131,7 @@ public final class VaeMaths {
     INDArray kl = variance.add(mean.mul(mean)).subi(logVar).subi(1.0).sum(1).muli(0.5);
     INDArray noise = Nd4j.randn(x.dataType(), x.size(0), latentSize);
     INDArray z = Transforms.sqrt(variance, false).muli(noise).addi(mean);
-    INDArray nll = distribution.exampleNegLogProbability(x, decodePreOutput(z));
-    return kl.addi(nll.reshape(kl.shape()));
+    float[] logPxz = LogLikelihood.perRow(distribution, x, decodePreOutput(z));
+    return kl.subi(Nd4j.createFromArray(logPxz).castTo(kl.dataType()).reshape(kl.shape()));
   }
 }

@@ -197,11 +197,29 @@ public final class TrainJob {
     this.training = new VaeTraining(spark, settings, checkpoints);
   }
 
+  /** Trains and writes the model directory; see the class comment. */
   public Result run() throws IOException {
+    prepareOutputs();
+    Frames frames = readInputs();
+    VaeTraining.Trained trained = training.train(new VaeTraining.Inputs(frames.input(), "input " + options.input(),
+        frames.test(), options.checks().onBadRows() != BadRowPolicy.FAIL, options.resume()));
+    Saved saved = save(trained, frames);
+    return new Result(saved.artifact(), trained.trainExamples(), trained.testExamples(),
+        counts(trained, frames, saved.quarantined()), frames.corruptFiles(), trained.resumedAfterEpoch(),
+        trained.rounds(), options.model(), plots());
+  }
+
+  /** Refuses an existing model directory (unless overwrite) and readies the checkpoint directory. */
+  private void prepareOutputs() throws IOException {
     AtomicDirectory.checkWritable(options.model(), options.overwrite(), hadoopConf);
     checkpoints.prepare(options.resume(), options.overwrite());
+  }
+
+  /** The input and test frames, with the files left out as corrupt. */
+  private record Frames(Dataset<Row> input, Dataset<Row> test, Map<String, String> corruptFiles) {}
+
+  private Frames readInputs() throws IOException {
     spark.sparkContext().setJobDescription("train: reading " + options.input());
-    InputChecks checks = options.checks();
     InputFiles inputFiles = check(options.input());
     InputFiles testFiles = options.test() == null ? null : check(options.test());
     Map<String, String> corruptFiles = new TreeMap<>(inputFiles.corrupt());
@@ -212,34 +230,48 @@ public final class TrainJob {
     DataSettings data = training.recipe().data();
     Dataset<Row> input = FeatureFrames.read(spark, data, inputFiles, List.of());
     Dataset<Row> test = testFiles == null ? null : FeatureFrames.read(spark, data, testFiles, List.of());
-    VaeTraining.Trained trained = training.train(new VaeTraining.Inputs(input, "input " + options.input(), test,
-        checks.onBadRows() != BadRowPolicy.FAIL, options.resume()));
+    return new Frames(input, test, corruptFiles);
+  }
 
-    long[] quarantined = {0};
+  /** The model directory as written, and the bad rows quarantined in it. */
+  private record Saved(ModelArtifact artifact, long quarantined) {}
+
+  /** Writes the model directory, atomically, with its plots and the quarantined rows when asked. */
+  private Saved save(VaeTraining.Trained trained, Frames frames) throws IOException {
     ModelArtifact.ExtraFiles plots = PlotJob.modelFiles(spark, training.recipe().plot(), trained.network(),
         trained.metrics(), trained.testExamples() > 0 ? trained.heldOutFrame() : trained.trainFrame(),
         trained.check(), options.model(), options.test() != null ? options.test() : options.input());
-    ModelArtifact.ExtraFiles plotsAndQuarantine = (fs, staging) -> {
-      plots.write(fs, staging);
-      if (checks.onBadRows() == BadRowPolicy.QUARANTINE && trained.badRows() > 0) {
-        String dir = staging + "/" + BadRows.QUARANTINE;
-        quarantined[0] = BadRows.quarantine(spark, input, trained.check(), dir + "/input", options.input());
-        if (test != null) {
-          quarantined[0] += BadRows.quarantine(spark, test, trained.check(), dir + "/test", options.test());
-        }
-      }
-    };
+    long[] quarantined = {0};
     ModelArtifact artifact = new ModelArtifact(trained.info(), trained.network(), trained.metrics())
-        .save(options.model(), hadoopConf, options.overwrite(), plotsAndQuarantine);
+        .save(options.model(), hadoopConf, options.overwrite(), (fs, staging) -> {
+          plots.write(fs, staging);
+          quarantined[0] = quarantine(trained, frames, staging + "/" + BadRows.QUARANTINE);
+        });
     LOG.info("train: model written to {}", options.model());
+    return new Saved(artifact, quarantined[0]);
+  }
+
+  /** Writes the bad rows of both inputs under {@code dir} when asked; the rows written. */
+  private long quarantine(VaeTraining.Trained trained, Frames frames, String dir) {
+    if (options.checks().onBadRows() != BadRowPolicy.QUARANTINE || trained.badRows() == 0) {
+      return 0;
+    }
+    long rows = BadRows.quarantine(spark, frames.input(), trained.check(), dir + "/input", options.input());
+    if (frames.test() != null) {
+      rows += BadRows.quarantine(spark, frames.test(), trained.check(), dir + "/test", options.test());
+    }
+    return rows;
+  }
+
+  /** The rows read, used, skipped and quarantined, and the duplicate ids when they are counted (else -1). */
+  private RowCounts counts(VaeTraining.Trained trained, Frames frames, long quarantined) {
+    InputChecks checks = options.checks();
     long duplicates = !checks.countDuplicateIds() ? -1
-        : BadRows.duplicateIds(spark, input, options.input())
-            + (test == null ? 0 : BadRows.duplicateIds(spark, test, options.test()));
+        : BadRows.duplicateIds(spark, frames.input(), options.input())
+            + (frames.test() == null ? 0 : BadRows.duplicateIds(spark, frames.test(), options.test()));
     long used = trained.trainExamples() + trained.testExamples();
-    RowCounts counts = new RowCounts(used + trained.badRows(), used,
-        checks.onBadRows() == BadRowPolicy.SKIP ? trained.badRows() : 0, quarantined[0], duplicates);
-    return new Result(artifact, trained.trainExamples(), trained.testExamples(), counts, corruptFiles,
-        trained.resumedAfterEpoch(), trained.rounds(), options.model(), plots());
+    return new RowCounts(used + trained.badRows(), used,
+        checks.onBadRows() == BadRowPolicy.SKIP ? trained.badRows() : 0, quarantined, duplicates);
   }
 
   /** The model's plots directory, or null when it has none (disabled, or rendering failed). */

@@ -1,10 +1,14 @@
 package dev.sparkvae.training;
 
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.typesafe.config.ConfigRenderOptions;
+import dev.sparkvae.config.Settings;
+import dev.sparkvae.data.FeatureSchema;
 import dev.sparkvae.io.AtomicDirectory;
 import dev.sparkvae.io.AtomicFile;
 import dev.sparkvae.io.JsonFiles;
 import dev.sparkvae.model.EpochMetrics;
+import dev.sparkvae.model.FeatureScaling;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,6 +17,7 @@ import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -45,9 +50,13 @@ public final class Checkpoints {
   private static final String MODEL_ZIP = "model.zip";
   private static final String CHECKPOINT_JSON = "checkpoint.json";
   private static final String METRICS_JSON = "metrics.json";
+  /** Settings a resumed run may change: they do not alter what the remaining epochs compute from a checkpoint. */
+  private static final List<String> RESUMABLE_CHANGES = List.of("train.epochs", "train.learning-rate",
+      "train.checkpoint-dir", "train.checkpoint-every-epochs", "train.checkpoints-kept", "train.eval-batch-size",
+      "train.prefetch-batches");
 
   /** A checkpoint read back. */
-  public record Restored(int epoch, MultiLayerNetwork network, List<EpochMetrics> metrics, String path) {}
+  record Restored(int epoch, MultiLayerNetwork network, List<EpochMetrics> metrics, String path) {}
 
   /** What checkpoint.json holds. */
   record State(int epoch, Map<String, String> recipe, List<EpochMetrics> metrics, String modelSha256) {}
@@ -68,7 +77,28 @@ public final class Checkpoints {
     this.hadoopConf = hadoopConf;
   }
 
-  public String dir() {
+  /**
+   * The recipe of a run, what a checkpoint must share with it to be resumed: the settings of data, vae and train
+   * (but {@link #RESUMABLE_CHANGES}), the worker count, the features and the statistics of the training rows.
+   */
+  static Map<String, String> recipeKey(Settings settings, FeatureSchema schema, FeatureScaling scaling, int workers) {
+    Map<String, String> key = new TreeMap<>();
+    for (String group : List.of("data", "vae", "train")) {
+      settings.config().getConfig(group).entrySet().forEach(entry -> key.put(group + "." + entry.getKey(),
+          entry.getValue().render(ConfigRenderOptions.concise())));
+    }
+    RESUMABLE_CHANGES.forEach(key::remove);
+    key.put("workers", Integer.toString(workers));
+    key.put("features", schema.describe());
+    if (!scaling.isNone()) {
+      // The statistics of the training rows: other rows would train another model.
+      key.put("scaling", scaling.method() + " " + Integer.toHexString(Arrays.hashCode(scaling.shift()))
+          + Integer.toHexString(Arrays.hashCode(scaling.scale())));
+    }
+    return key;
+  }
+
+  String dir() {
     return dir;
   }
 
@@ -94,7 +124,7 @@ public final class Checkpoints {
    * Records a finished epoch: metrics.json always, a checkpoint after every {@code every} epochs and after
    * {@code lastEpoch}; then deletes all but the newest {@code kept} checkpoints.
    */
-  public void epochDone(int epoch, int lastEpoch, MultiLayerNetwork net, List<EpochMetrics> metrics,
+  void epochDone(int epoch, int lastEpoch, MultiLayerNetwork net, List<EpochMetrics> metrics,
       Map<String, String> recipe) throws IOException {
     Path root = new Path(dir);
     FileSystem fs = root.getFileSystem(hadoopConf);
@@ -138,7 +168,7 @@ public final class Checkpoints {
    * @throws IOException when the newest whole checkpoint was made with another recipe (the message names the
    *     setting, its value there and now)
    */
-  public Optional<Restored> newest(Map<String, String> recipe) throws IOException {
+  Optional<Restored> newest(Map<String, String> recipe) throws IOException {
     Path root = new Path(dir);
     FileSystem fs = root.getFileSystem(hadoopConf);
     if (!fs.exists(root)) {
@@ -185,7 +215,7 @@ public final class Checkpoints {
   }
 
   /** The newest checkpoint directory, whole or not, or empty when there is none. */
-  public Optional<String> newestPath() throws IOException {
+  Optional<String> newestPath() throws IOException {
     Path root = new Path(dir);
     FileSystem fs = root.getFileSystem(hadoopConf);
     return fs.exists(root) ? checkpoints(fs).stream().findFirst().map(Path::toString) : Optional.empty();

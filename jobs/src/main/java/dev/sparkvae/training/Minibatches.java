@@ -6,7 +6,9 @@ import dev.sparkvae.data.FeatureStatistics;
 import dev.sparkvae.input.RowReader;
 import dev.sparkvae.model.FeatureScaling;
 import dev.sparkvae.model.NoiseSeeds;
+import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
@@ -17,6 +19,7 @@ import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.util.KnownSizeEstimation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -25,32 +28,80 @@ import org.nd4j.linalg.factory.Nd4j;
 import scala.Tuple2;
 
 /**
- * Turns a normalised frame into validated feature vectors and minibatches of them (DataSets with placeholder
- * labels). In-order batching streams each partition, one batch in memory at a time.
+ * Turns a normalised frame into validated feature vectors, minibatches of them for training (DataSets with
+ * placeholder labels) and batches of rows with their ids for the held-out scores. In-order batching streams each
+ * partition, one batch in memory at a time.
  */
-public final class Minibatches {
+final class Minibatches {
   private Minibatches() {}
 
   /**
-   * Minibatches of at most {@code batchSize} checked rows in input order (the last of each partition may be
-   * smaller).
+   * Checked rows, row-major, with their id keys ({@link RowReader#id}, which seed the scoring noise of each row). A
+   * class, not a record: Spark's Kryo cannot write a record's fields, and cached batches travel between executors.
+   */
+  static final class RowBatch implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private final long[] ids;
+    private final float[] rows;
+
+    /** @param rows ids.length × features values */
+    RowBatch(long[] ids, float[] rows) {
+      this.ids = ids;
+      this.rows = rows;
+    }
+
+    long[] ids() {
+      return ids;
+    }
+
+    float[] rows() {
+      return rows;
+    }
+
+    int count() {
+      return ids.length;
+    }
+  }
+
+  /**
+   * Batches of at most {@code batchSize} checked rows with their ids, in input order (the last of each partition
+   * may be smaller).
    *
    * @throws BadRowException (inside the Spark job) on the first row that fails validation, unless {@code skipBad}
    */
-  public static JavaRDD<DataSet> of(Dataset<Row> frame, RowReader check, boolean skipBad, int batchSize) {
-    return batches(rows(frame, check, skipBad), check.featureCount(), batchSize);
-  }
+  static JavaRDD<RowBatch> withIds(Dataset<Row> frame, RowReader check, boolean skipBad, int batchSize) {
+    int width = check.featureCount();
+    return checked(frame, check, skipBad, (row, values) -> new Tuple2<>(check.id(row), values))
+        .mapPartitions(rows -> new Iterator<RowBatch>() {
+          @Override
+          public boolean hasNext() {
+            return rows.hasNext();
+          }
 
-  /** Minibatches of at most {@code batchSize} feature vectors, in order. */
-  public static JavaRDD<DataSet> batches(JavaRDD<float[]> rows, int featureCount, int batchSize) {
-    return rows.mapPartitions(it -> new BatchIterator(it, featureCount, batchSize, FeatureScaling.none()));
+          @Override
+          public RowBatch next() {
+            long[] ids = new long[batchSize];
+            float[] values = new float[batchSize * width];
+            int count = 0;
+            for (; count < batchSize && rows.hasNext(); count++) {
+              Tuple2<Long, float[]> row = rows.next();
+              ids[count] = row._1();
+              System.arraycopy(row._2(), 0, values, count * width, width);
+            }
+            if (count == 0) {
+              throw new NoSuchElementException();
+            }
+            return count == batchSize ? new RowBatch(ids, values)
+                : new RowBatch(Arrays.copyOf(ids, count), Arrays.copyOf(values, count * width));
+          }
+        });
   }
 
   /**
    * The statistics of every feature over {@code rows}: one summary per partition, merged on the driver in
    * partition order, so the same rows give the same values to the last bit whatever order the tasks finish in.
    */
-  public static FeatureStatistics statistics(JavaRDD<float[]> rows, int featureCount) {
+  static FeatureStatistics statistics(JavaRDD<float[]> rows, int featureCount) {
     List<FeatureStatistics> parts = rows.mapPartitions(it -> {
       FeatureStatistics part = new FeatureStatistics(featureCount);
       it.forEachRemaining(part::add);
@@ -66,17 +117,28 @@ public final class Minibatches {
    *
    * @throws BadRowException (inside the Spark job) on the first row that fails validation, unless {@code skipBad}
    */
-  public static JavaRDD<float[]> rows(Dataset<Row> frame, RowReader check, boolean skipBad) {
-    return frame.queryExecution().toRdd().toJavaRDD().mapPartitions(rows -> new Iterator<float[]>() {
-      private float[] next;
+  static JavaRDD<float[]> rows(Dataset<Row> frame, RowReader check, boolean skipBad) {
+    return checked(frame, check, skipBad, (row, values) -> values);
+  }
+
+  /** What is kept of a checked row: its features, read into {@code values}, and whatever else of the row. */
+  @FunctionalInterface
+  private interface Kept<T> extends Serializable {
+    T of(InternalRow row, float[] values);
+  }
+
+  private static <T> JavaRDD<T> checked(Dataset<Row> frame, RowReader check, boolean skipBad, Kept<T> kept) {
+    return frame.queryExecution().toRdd().toJavaRDD().mapPartitions(rows -> new Iterator<T>() {
+      private T next;
 
       @Override
       public boolean hasNext() {
         while (next == null && rows.hasNext()) {
+          InternalRow row = rows.next();
           float[] values = new float[check.featureCount()];
-          BadRowException bad = check.read(rows.next(), values, 0);
+          BadRowException bad = check.read(row, values, 0);
           if (bad == null) {
-            next = values;
+            next = kept.of(row, values);
           } else if (!skipBad) {
             throw bad;
           }
@@ -85,11 +147,11 @@ public final class Minibatches {
       }
 
       @Override
-      public float[] next() {
+      public T next() {
         if (!hasNext()) {
           throw new NoSuchElementException();
         }
-        float[] values = next;
+        T values = next;
         next = null;
         return values;
       }
@@ -101,7 +163,7 @@ public final class Minibatches {
    * partition deals its rows round robin, so partition sizes differ by at most the number of input partitions.
    * Deterministic: rows are ordered within each partition by their input partition and position. One shuffle.
    */
-  public static JavaRDD<float[]> balanced(JavaRDD<float[]> rows, int partitions) {
+  static JavaRDD<float[]> balanced(JavaRDD<float[]> rows, int partitions) {
     JavaRDD<Tuple2<Long, float[]>> keyed = rows.mapPartitionsWithIndex(RoundRobin.Keyed::new, true);
     return JavaPairRDD.fromJavaRDD(keyed).repartitionAndSortWithinPartitions(new RoundRobin(partitions)).values();
   }
@@ -112,7 +174,7 @@ public final class Minibatches {
    * rows should be cached: shuffling holds references to all of them. Each minibatch is scaled by {@code scaling}
    * as it is packed.
    */
-  public static JavaRDD<DataSet> shuffled(JavaRDD<float[]> rows, int featureCount, int batchSize, long seed,
+  static JavaRDD<DataSet> shuffled(JavaRDD<float[]> rows, int featureCount, int batchSize, long seed,
       FeatureScaling scaling) {
     return rows.mapPartitionsWithIndex((partition, it) -> {
       List<float[]> all = new ArrayList<>();

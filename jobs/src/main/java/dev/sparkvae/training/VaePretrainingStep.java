@@ -56,7 +56,7 @@ public final class VaePretrainingStep {
    * @param noiseSeed seeds ND4J's generator for the reparameterisation noise, so a step can be repeated exactly (any
    *     value, 0 included)
    * @return the minibatch's mean negative ELBO per example (nats, before this step's update, without the weight
-   *     penalty)
+   *     penalty), its reconstruction term exact ({@link ExactScoreDistribution}; the gradient is DL4J's)
    */
   @SuppressWarnings("try") // the workspace scope's try only enters and leaves it; the body needs no reference
   public static double fit(MultiLayerNetwork net, INDArray features, long noiseSeed) {
@@ -67,6 +67,7 @@ public final class VaePretrainingStep {
     int iteration = conf.getIterationCount();
     int epoch = conf.getEpochCount();
     Layer layer = net.getLayer(0);
+    ExactScoreDistribution.install(layer);
     LayerWorkspaceMgr workspaces = LayerWorkspaceMgr.builder().defaultWorkspace(WORKSPACE, WORKSPACE_CONFIG).build();
 
     Nd4j.getRandom().setSeed(noiseSeed == 0 ? SEED_FOR_ZERO : noiseSeed);

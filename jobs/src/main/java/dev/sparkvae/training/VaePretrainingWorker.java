@@ -30,7 +30,7 @@ import org.nd4j.linalg.dataset.api.DataSet;
  * time and serialises the task's result (which holds the network's arrays) before it starts the next one; a task
  * that fails leaves nothing behind that the next refill does not overwrite.
  */
-public class VaePretrainingWorker extends ParameterAveragingTrainingWorker {
+class VaePretrainingWorker extends ParameterAveragingTrainingWorker {
   private static final long serialVersionUID = 1L;
 
   /** The network each executor thread keeps between the rounds of one training run. */
@@ -48,7 +48,7 @@ public class VaePretrainingWorker extends ParameterAveragingTrainingWorker {
   private long taskStart;
   private long mark;
 
-  public VaePretrainingWorker(Broadcast<NetBroadcastTuple> broadcast, WorkerConfiguration configuration,
+  VaePretrainingWorker(Broadcast<NetBroadcastTuple> broadcast, WorkerConfiguration configuration,
       Collection<TrainingHook> hooks, Collection<TrainingListener> listeners, StatsStorageRouterProvider router,
       String runId, long runSeed, WorkerClock clock) {
     super(broadcast, true, configuration, hooks, listeners, router);

@@ -9,29 +9,29 @@ import org.apache.spark.util.AccumulatorV2;
  * counts), summed over tasks except {@link #SLOWEST_TASK_NANOS} and {@link #MOST_MINIBATCHES}, the maxima (which a
  * recomputed task cannot inflate).
  */
-public final class WorkerClock extends AccumulatorV2<long[], long[]> {
+final class WorkerClock extends AccumulatorV2<long[], long[]> {
   private static final long serialVersionUID = 1L;
 
   /** Getting the network ready: reading the broadcast and building or refilling the network. */
-  public static final int SETUP_NANOS = 0;
+  static final int SETUP_NANOS = 0;
   /** Waiting for the next minibatch (selecting the round's data, re-batching, prefetching). */
-  public static final int DATA_NANOS = 1;
+  static final int DATA_NANOS = 1;
   /** Training steps. */
-  public static final int COMPUTE_NANOS = 2;
+  static final int COMPUTE_NANOS = 2;
   /** Building the task's result (parameters and updater state). */
-  public static final int RESULT_NANOS = 3;
+  static final int RESULT_NANOS = 3;
   /** Tasks that trained (partitions with data). */
-  public static final int TASKS = 4;
+  static final int TASKS = 4;
   /** Minibatches fitted. */
-  public static final int MINIBATCHES = 5;
+  static final int MINIBATCHES = 5;
   /** Examples fitted. */
-  public static final int EXAMPLES = 6;
+  static final int EXAMPLES = 6;
   /** Tasks that reused a network kept on their executor thread instead of building one. */
-  public static final int REUSED_NETWORKS = 7;
+  static final int REUSED_NETWORKS = 7;
   /** A task's time from getting the network ready to its result built. */
-  public static final int TASK_NANOS = 8;
+  static final int TASK_NANOS = 8;
   /** The longest {@link #TASK_NANOS} of the tasks (the round waits for it). */
-  public static final int SLOWEST_TASK_NANOS = 9;
+  static final int SLOWEST_TASK_NANOS = 9;
 
   /** The most minibatches one task fitted: the steps the round took, which the iteration counter advances by. */
   public static final int MOST_MINIBATCHES = 10;

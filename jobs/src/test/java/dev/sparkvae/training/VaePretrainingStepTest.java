@@ -1,6 +1,7 @@
 package dev.sparkvae.training;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.sparkvae.model.TestNets;
 import java.util.Map;
@@ -59,5 +60,12 @@ class VaePretrainingStepTest {
     }
     assertThat(first).isGreaterThan(1.0);
     assertThat(net.score()).isEqualTo(first);
+  }
+
+  @Test
+  void theScoreIsTheExactNegativeElboEvenOfPixelsDl4jCountsAsFree() {
+    double score = VaePretrainingStep.fit(NoiseFreeVae.network(), NoiseFreeVae.rows(3), 1);
+    assertThat(score).as("KL + 10 wrong pixels at 30 nats + 5 coins at log 2 (float sums)")
+        .isCloseTo(NoiseFreeVae.negativeElbo(), within(1e-4));
   }
 }
