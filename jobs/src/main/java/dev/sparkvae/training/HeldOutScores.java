@@ -84,7 +84,8 @@ final class HeldOutScores {
    *
    * @param rows the number of rows in {@code batches}, at least 1
    */
-  private static double anomalyScoreQuantile(JavaRDD<RowBatch> batches, MultiLayerNetwork net, double quantile, long rows) {
+  private static double anomalyScoreQuantile(JavaRDD<RowBatch> batches, MultiLayerNetwork net, double quantile,
+      long rows) {
     JavaRDD<Double> scores = withNetwork(batches, net, (model, it) -> {
       Nd4jScorer scorer = new Nd4jScorer(model, 0, false, 0);
       List<Double> values = new ArrayList<>();
@@ -96,9 +97,19 @@ final class HeldOutScores {
       }
       return values;
     });
-    long rank = Math.max(1, (long) Math.ceil(quantile * rows));
+    long rank = rank(quantile, rows);
     List<Double> highest = scores.top(Math.toIntExact(rows - rank + 1));
     return highest.get(highest.size() - 1);
+  }
+
+  /**
+   * ⌈q·n⌉, at least 1, where a q·n within rounding of an integer is that integer: q often comes as 1 − rate, and
+   * (1 − 0.059)·1000 is 941.0000000000001 in double, whose ceiling would flag one row fewer than the rate asks.
+   */
+  private static long rank(double quantile, long rows) {
+    double position = quantile * rows;
+    double nearest = Math.rint(position);
+    return Math.max(1, (long) (Math.abs(position - nearest) <= 1e-12 * position ? nearest : Math.ceil(position)));
   }
 
   /** What to compute in one partition with the network rebuilt there. */

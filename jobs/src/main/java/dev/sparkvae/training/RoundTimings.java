@@ -32,6 +32,11 @@ public record RoundTimings(int rounds, long wallNanos, long epochSetupNanos, lon
     return worker[WorkerClock.TASKS];
   }
 
+  /** Minibatches fitted by all workers. */
+  public long minibatches() {
+    return worker[WorkerClock.MINIBATCHES];
+  }
+
   /** Examples fitted by all workers. */
   public long examples() {
     return worker[WorkerClock.EXAMPLES];

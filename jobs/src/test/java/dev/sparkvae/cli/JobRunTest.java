@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sparkvae.io.JsonFiles;
+import dev.sparkvae.jobs.LoadedLibraries;
 import dev.sparkvae.jobs.TestModels;
 import dev.sparkvae.jobs.TestSpark;
 import java.io.PrintWriter;
@@ -13,8 +14,10 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.stream.Stream;
+import org.apache.spark.SparkContext;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerJobStart;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -90,8 +93,10 @@ class JobRunTest {
     assertThat(json.at("/environment/nd4j_backend").asText()).isEqualTo("org.nd4j.linalg.cpu.nativecpu.CpuBackend");
     assertThat(json.at("/environment/blas_vendor").asText()).isEqualTo("OPENBLAS");
     assertThat(json.at("/environment/spark_master").asText()).isEqualTo("local[2,2]");
-    assertThat(json.at("/environment/spark_version").asText()).isEqualTo("3.5.7");
-    assertThat(json.at("/versions/deeplearning4j").asText()).isEqualTo("1.0.0-M2.1");
+    assertThat(json.at("/environment/spark_version").asText()).as("the Spark loaded")
+        .isEqualTo(LoadedLibraries.version(SparkContext.class));
+    assertThat(json.at("/versions/deeplearning4j").asText()).as("the DL4J loaded")
+        .isEqualTo(LoadedLibraries.version(MultiLayerNetwork.class));
   }
 
   @Test

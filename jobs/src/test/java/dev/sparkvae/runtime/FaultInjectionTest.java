@@ -1,9 +1,17 @@
 package dev.sparkvae.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.sparkvae.jobs.TestSpark;
+import java.util.List;
 import java.util.Map;
+import org.apache.spark.SparkConf;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 
 class FaultInjectionTest {
@@ -38,7 +46,24 @@ class FaultInjectionTest {
   }
 
   @Test
-  void outsideASparkTaskNothingHappens() {
-    FaultInjection.at("score", -1);
+  void aConfiguredFaultHitsTheMatchingTasksOnlyAndNeverTheDriver() {
+    SparkSession spark = TestSpark.session();
+    SparkConf conf = SparkEnv.get().conf();
+    JavaRDD<Integer> rdd = JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(List.of(1, 2, 3, 4), 2);
+    try {
+      conf.set(FaultInjection.KEY, "throw@score:partition=1");
+      assertThatCode(() -> FaultInjection.at("score", -1)).as("on the driver, outside any task")
+          .doesNotThrowAnyException();
+      assertThatThrownBy(() -> rdd.foreachPartition(rows -> FaultInjection.at("score", -1)))
+          .hasMessageContaining("Injected fault (spark.sparkvae.fault=throw@score:partition=1) at score in "
+              + "partition 1, attempt 1 of stage attempt 0");
+      assertThatCode(() -> rdd.foreachPartition(rows -> FaultInjection.at("train", 3))).as("another point")
+          .doesNotThrowAnyException();
+      conf.set(FaultInjection.KEY, "throw@score:partition=5");
+      assertThatCode(() -> rdd.foreachPartition(rows -> FaultInjection.at("score", -1))).as("no task matches")
+          .doesNotThrowAnyException();
+    } finally {
+      conf.remove(FaultInjection.KEY);
+    }
   }
 }

@@ -3,7 +3,11 @@ package dev.sparkvae.training;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.sparkvae.config.Settings;
+import dev.sparkvae.config.TrainSettings;
 import dev.sparkvae.model.TestNets;
+import dev.sparkvae.model.VaeNetworks;
+import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
@@ -67,5 +71,41 @@ class VaePretrainingStepTest {
     double score = VaePretrainingStep.fit(NoiseFreeVae.network(), NoiseFreeVae.rows(3), 1);
     assertThat(score).as("KL + 10 wrong pixels at 30 nats + 5 coins at log 2 (float sums)")
         .isCloseTo(NoiseFreeVae.negativeElbo(), within(1e-4));
+  }
+
+  /**
+   * train.l2 = λ adds λ·w to the mean gradient of every weight (not the biases): with plain SGD at learning rate η
+   * the step from the same parameters, data and noise moves each weight by exactly η·λ·w more towards 0 than with
+   * λ = 0, to float rounding (weights are below 0.25, where a float ulp is 3e-8); the reported loss leaves the
+   * penalty out.
+   */
+  @Test
+  void anL2PenaltyDecaysEveryWeightByLearningRateTimesL2TimesTheWeight() {
+    double learningRate = 0.1;
+    double l2 = 0.5;
+    MultiLayerNetwork plain = sgdNetwork(learningRate, 0);
+    MultiLayerNetwork penalised = sgdNetwork(learningRate, l2);
+    Map<String, INDArray> before = new java.util.HashMap<>();
+    plain.paramTable().forEach((key, value) -> before.put(key, value.dup()));
+    assertThat(penalised.params()).as("the same start").isEqualTo(plain.params());
+
+    INDArray x = TestNets.data(32, 4);
+    double plainLoss = VaePretrainingStep.fit(plain, x, 9);
+    double penalisedLoss = VaePretrainingStep.fit(penalised, x, 9);
+
+    assertThat(penalisedLoss).as("the loss reported, without the penalty").isEqualTo(plainLoss);
+    for (Map.Entry<String, INDArray> param : before.entrySet()) {
+      String name = param.getKey();
+      INDArray difference = penalised.paramTable().get(name).sub(plain.paramTable().get(name));
+      INDArray expected = name.endsWith("W") ? param.getValue().mul(-learningRate * l2) : param.getValue().mul(0);
+      double error = Transforms.abs(difference.sub(expected)).maxNumber().doubleValue();
+      assertThat(error).as("%s: penalised minus plain step, less −η·λ·w", name).isLessThan(5e-8);
+    }
+  }
+
+  private static MultiLayerNetwork sgdNetwork(double learningRate, double l2) {
+    TrainSettings train = TrainSettings.from(Settings.load(null, null, List.of("train.seed=11", "train.updater=sgd",
+        "train.learning-rate=" + learningRate, "train.l2=" + l2)));
+    return VaeNetworks.create(TestNets.SPEC, train, TestNets.FEATURES);
   }
 }
