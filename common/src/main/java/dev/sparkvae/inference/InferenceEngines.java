@@ -13,7 +13,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  *   <li>{@value #ND4J}: {@link Nd4jEncoderEngine}, the reference; {@code threads} does not apply (ND4J's threads
  *       are process-wide, set by {@code OMP_NUM_THREADS}).
  *   <li>{@value #ONNXRUNTIME}: {@link OnnxRuntimeEncoderEngine} over the {@link EncoderOnnx} export of the network,
- *       {@code threads} intra-op threads, no spin-waiting. Several times faster on CPUs (see bench/RESULTS.md).
+ *       {@code threads} intra-op threads, no spin-waiting; the faster on CPUs (see bench/RESULTS.md).
  * </ul>
  */
 public final class InferenceEngines {

@@ -53,7 +53,7 @@ import scala.Option;
  *
  * <p>Params: those of {@link VaeScoringParams} (the id column defaults to the one trained on) and
  * {@code anomalyThreshold} (the model's recorded threshold, NaN when none): is_anomaly is true when the row's
- * anomaly_score is above it (its reconstruction_error, for a model trained before anomaly scores were recorded). Rows are
+ * anomaly_score is above it (its reconstruction_error, for a model whose model.json records no anomaly score). Rows are
  * validated against the model's feature schema; a bad row fails the job naming file, id and rule, or is left out with
  * {@code skipBadRows}. Features are taken in the units trained on: the model's scaling is folded into its network.
  *

@@ -244,10 +244,9 @@ final class Minibatches {
   }
 
   /**
-   * A minibatch that tells Spark its size. Without it, caching minibatches (every epoch) makes Spark's
-   * SizeEstimator walk each DataSet's object graph, which through JavaCPP's deallocator list reaches every live
-   * native array: 1-2 s per epoch of 60,000 rows (bench/RESULTS.md, training speed). The size given is that of the
-   * off-heap values plus a little for the objects.
+   * A minibatch that tells Spark its size: otherwise caching minibatches makes Spark's SizeEstimator walk each
+   * DataSet's object graph, which through JavaCPP's deallocator list reaches every live native array (bench/RESULTS.md,
+   * training speed). The size given is that of the off-heap values plus a little for the objects.
    */
   static final class Batch extends DataSet implements KnownSizeEstimation {
     private static final long serialVersionUID = 1L;
