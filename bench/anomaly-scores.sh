@@ -16,11 +16,7 @@ bench_require_fashion_mnist
 [[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c "import sklearn" 2>/dev/null \
   || { echo "$BENCH_NAME: needs Debian's python3-sklearn" >&2; exit 2; }
 mkdir -p "$WORK"
-for split in train t10k; do
-  out="$WORK/${split/t10k/test}"
-  [[ -d "$out" ]] || "$ROOT/submit-scripts/sparkvae.sh" import --images "$FM/$split-images-idx3-ubyte.gz" \
-    --labels "$FM/$split-labels-idx1-ubyte.gz" --output "$out" --partitions 2
-done
+bench_import_fashion_mnist "$WORK"
 export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive
 "${BENCH_JAVA[@]}" -Xmx6g dev.sparkvae.bench.AnomalyScoreBenchmark --train "$WORK/train" --test "$WORK/test" \
   --work "$WORK" --classes "$CLASSES" --epochs "$EPOCHS" --tabular "$ROOT/data/breast-cancer" \

@@ -21,6 +21,16 @@ bench_require_fashion_mnist() {
   [[ -f "$FM/train-images-idx3-ubyte.gz" ]] || { echo "$BENCH_NAME: needs the Debian package dataset-fashion-mnist" >&2; exit 2; }
 }
 
+# Imports the Debian Fashion-MNIST files into $1/train and $1/test (2 Parquet files each), unless already there.
+bench_import_fashion_mnist() {
+  local split out
+  for split in train t10k; do
+    out="$1/${split/t10k/test}"
+    [[ -d "$out" ]] || "$ROOT/submit-scripts/sparkvae.sh" import --images "$FM/$split-images-idx3-ubyte.gz" \
+      --labels "$FM/$split-labels-idx1-ubyte.gz" --output "$out" --partitions 2
+  done
+}
+
 # Sets BENCH_JAVA to the java command of the bench classes (Java 17 opens, log4j config, classpath): append JVM
 # options, then the main class and its arguments. Fails with a clear message when the build has not run.
 bench_require_build() {
