@@ -21,6 +21,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *       Salakhutdinov 2015, "Importance Weighted Autoencoders"): log (1/K) Σ_k p(x|z_k) p(z_k) / q(z_k|x).
  *   <li>{@code negative ELBO}: KL(q(z|x) ‖ N(0, I)) in closed form plus −log p(x|z_1) at the first sample.
  *   <li>{@code reconstruction}: the mean of p(x|z) at z = the mean of q(z|x).
+ *   <li>{@code attribution}: the features that contribute most to the anomaly score. The deviance is a sum over
+ *       features (Bernoulli: −log p(x_f|z) − H(x_f); Gaussian: ½ (x_f − μ_f)² / σ²_f), so each feature's term is its
+ *       contribution, and the contributions of all features add up to the score.
  * </ul>
  *
  * <p>An engine supplies the two network passes ({@link #encodeJoint}, {@link #logLikelihood}); the sampling and the
@@ -39,10 +42,23 @@ public abstract class BatchScorer {
    * @param anomalyScore per row
    * @param logProb per row, or null when no samples were asked for
    * @param negativeElbo per row, or null when no samples were asked for
-   * @param reconstruction rows × features, or null when not asked for
+   * @param reconstruction rows × features, or null when neither it nor the attribution was asked for
+   * @param attribution the features contributing most to each row's anomaly score, or null when not asked for
    */
   public record Scores(float[] joint, float[] reconstructionError, float[] anomalyScore, float[] logProb,
-      float[] negativeElbo, float[] reconstruction) {}
+      float[] negativeElbo, float[] reconstruction, Attribution attribution) {}
+
+  /**
+   * The {@code features} features contributing most to each row's anomaly score, per row largest contribution first
+   * (ties: lower index first); arrays are rows × {@code features}, row-major.
+   *
+   * @param features the features listed per row
+   * @param index each one's index in the row
+   * @param contribution its term of the anomaly score (nats); over all features they add up to the score
+   * @param value its value in the row
+   * @param expected the mean of p(x|z) for it at z = the mean of q(z|x), in the row's units
+   */
+  public record Attribution(int features, int[] index, float[] contribution, float[] value, float[] expected) {}
 
   /**
    * What an engine computes from the latents: log p(x_r | z) for each row r and each of its latents (the mean of
@@ -50,31 +66,51 @@ public abstract class BatchScorer {
    *
    * @param logPxz rows × latents per row
    * @param misfit rows: the deviance of each row at its first latent (see the anomaly score)
-   * @param reconstruction rows × features, or null
+   * @param reconstruction rows × features, or null unless {@link #reconstructs()}
+   * @param contributions rows × features: each feature's term of the deviance at each row's first latent, or null
+   *     unless {@link #attributes()}
    */
-  public record Likelihood(float[] logPxz, float[] misfit, float[] reconstruction) {}
+  public record Likelihood(float[] logPxz, float[] misfit, float[] reconstruction, float[] contributions) {}
 
   private final int featureCount;
   private final int latentSize;
   private final int samples;
   private final boolean withReconstruction;
+  private final int attributionFeatures;
   private final long modelSeed;
 
   /**
    * @param samples importance samples K for {@code log_prob} (0 = do not compute log_prob or the ELBO)
    * @param withReconstruction also return the reconstruction
+   * @param attributionFeatures the features per row in {@link Scores#attribution()}, from 0 (none: no attribution
+   *     computed) to the feature count
    * @param modelSeed seeds the noise together with each row id (e.g. {@link #seedOf(String)} of the model's
    *     checksum)
    */
-  protected BatchScorer(int featureCount, int latentSize, int samples, boolean withReconstruction, long modelSeed) {
+  protected BatchScorer(int featureCount, int latentSize, int samples, boolean withReconstruction,
+      int attributionFeatures, long modelSeed) {
     if (samples < 0) {
       throw new IllegalArgumentException("Cannot use " + samples + " samples: the value must be 0 or more");
+    }
+    String problem = attributionProblem(attributionFeatures, featureCount);
+    if (problem != null) {
+      throw new IllegalArgumentException("Cannot attribute " + attributionFeatures + " features: " + problem);
     }
     this.featureCount = featureCount;
     this.latentSize = latentSize;
     this.samples = samples;
     this.withReconstruction = withReconstruction;
+    this.attributionFeatures = attributionFeatures;
     this.modelSeed = modelSeed;
+  }
+
+  /**
+   * What is wrong with listing {@code features} features per row in the attribution of a model of
+   * {@code featureCount} features, or null when nothing is.
+   */
+  public static String attributionProblem(int features, int featureCount) {
+    return features < 0 || features > featureCount
+        ? "the value must be from 0 (none) to the model's feature count, " + featureCount : null;
   }
 
   /** A seed from a model's sha256 (its first 16 hex digits). */
@@ -90,9 +126,24 @@ public abstract class BatchScorer {
     return latentSize;
   }
 
-  /** Whether {@link Scores#reconstruction()} is computed. */
+  /** Whether {@link Scores#reconstruction()} was asked for. */
   public boolean withReconstruction() {
     return withReconstruction;
+  }
+
+  /** The features per row of {@link Scores#attribution()}; 0 when none is computed. */
+  public int attributionFeatures() {
+    return attributionFeatures;
+  }
+
+  /** Whether the engine returns {@link Likelihood#reconstruction()}: asked for, or needed by the attribution. */
+  protected final boolean reconstructs() {
+    return withReconstruction || attributionFeatures > 0;
+  }
+
+  /** Whether the engine returns {@link Likelihood#contributions()}. */
+  protected final boolean attributes() {
+    return attributionFeatures > 0;
   }
 
   /** The mean and log-variance of q(z|x) of {@code count} rows (row-major, features wide), count × 2·latent. */
@@ -100,7 +151,8 @@ public abstract class BatchScorer {
 
   /**
    * log p(x|z) of {@code count} rows, each against {@code perRow} latents of {@code z} (count × perRow × latent), the
-   * deviance at each row's first latent, and the reconstruction there when {@link #withReconstruction()}.
+   * deviance at each row's first latent, the reconstruction there when {@link #reconstructs()}, and the deviance's
+   * per-feature terms there when {@link #attributes()}.
    */
   protected abstract Likelihood logLikelihood(float[] rows, int count, float[] z, int perRow);
 
@@ -139,7 +191,42 @@ public abstract class BatchScorer {
       }
     }
     return new Scores(joint, reconstructionError, likelihood.misfit(), logProb, negativeElbo,
-        likelihood.reconstruction());
+        likelihood.reconstruction(), attributes() ? attribution(rows, count, likelihood) : null);
+  }
+
+  /** The {@link #attributionFeatures()} largest contributions of each row, with their values and expected values. */
+  private Attribution attribution(float[] rows, int count, Likelihood likelihood) {
+    int k = attributionFeatures;
+    int[] index = new int[count * k];
+    float[] contribution = new float[count * k];
+    float[] value = new float[count * k];
+    float[] expected = new float[count * k];
+    long[] order = new long[featureCount];
+    for (int r = 0; r < count; r++) {
+      int row = r * featureCount;
+      for (int f = 0; f < featureCount; f++) {
+        order[f] = descendingKey(likelihood.contributions()[row + f], f);
+      }
+      Arrays.sort(order);
+      for (int i = 0; i < k; i++) {
+        int f = (int) order[i];
+        index[r * k + i] = f;
+        contribution[r * k + i] = likelihood.contributions()[row + f];
+        value[r * k + i] = rows[row + f];
+        expected[r * k + i] = likelihood.reconstruction()[row + f];
+      }
+    }
+    return new Attribution(k, index, contribution, value, expected);
+  }
+
+  /**
+   * A key that sorts ascending as {@code contribution} descending, then {@code index} ascending: the bits of
+   * −contribution (−0 read as 0) made to order as signed integers, above the index.
+   */
+  private static long descendingKey(float contribution, int index) {
+    int bits = Float.floatToIntBits(-contribution + 0.0f);
+    bits ^= (bits >> 31) & Integer.MAX_VALUE;
+    return ((long) bits << 32) | index;
   }
 
   /**

@@ -38,17 +38,18 @@ public final class InferenceEngines {
   }
 
   /**
-   * A scorer of rows (reconstruction error, importance-sampled log-likelihood, ELBO, reconstruction) on engine
-   * {@code name}: {@value #ND4J} is {@link Nd4jScorer}, {@value #ONNXRUNTIME} {@link OnnxRuntimeScorer}. Both draw
-   * the same noise (see {@link BatchScorer}) and agree to float rounding.
+   * A scorer of rows (reconstruction error, importance-sampled log-likelihood, ELBO, reconstruction, attribution)
+   * on engine {@code name}: {@value #ND4J} is {@link Nd4jScorer}, {@value #ONNXRUNTIME} {@link OnnxRuntimeScorer}.
+   * Both draw the same noise (see {@link BatchScorer}) and agree to float rounding.
    *
    * @throws IllegalArgumentException as {@link #create}
    */
   public static BatchScorer scorer(String name, MultiLayerNetwork net, int threads, int samples,
-      boolean withReconstruction, long modelSeed) {
+      boolean withReconstruction, int attributionFeatures, long modelSeed) {
     check(name, threads);
-    return name.equals(ND4J) ? new Nd4jScorer(VaeMaths.of(net), samples, withReconstruction, modelSeed)
-        : new OnnxRuntimeScorer(net, samples, withReconstruction, modelSeed, threads);
+    return name.equals(ND4J)
+        ? new Nd4jScorer(VaeMaths.of(net), samples, withReconstruction, attributionFeatures, modelSeed)
+        : new OnnxRuntimeScorer(net, samples, withReconstruction, attributionFeatures, modelSeed, threads);
   }
 
   private static void check(String name, int threads) {

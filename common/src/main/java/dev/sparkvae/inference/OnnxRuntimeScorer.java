@@ -9,6 +9,7 @@ import dev.sparkvae.model.EncoderOnnx;
 import dev.sparkvae.model.LikelihoodOnnx;
 import dev.sparkvae.model.VaeMaths;
 import java.nio.FloatBuffer;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -36,13 +37,15 @@ public final class OnnxRuntimeScorer extends BatchScorer implements AutoCloseabl
    * @param net a network of one VariationalAutoencoder layer
    * @param samples importance samples K for {@code log_prob} (0 = do not compute log_prob or the ELBO)
    * @param withReconstruction also return the reconstruction
+   * @param attributionFeatures the features per row of the attribution (0: none; see {@link BatchScorer})
    * @param modelSeed seeds the noise together with each row id (see {@link BatchScorer})
    * @param threads intra-op threads of each session, 1 or more
    * @throws IllegalArgumentException if the network cannot be exported ({@link LikelihoodOnnx#export})
    */
-  public OnnxRuntimeScorer(MultiLayerNetwork net, int samples, boolean withReconstruction, long modelSeed,
-      int threads) {
-    super(VaeMaths.of(net).featureCount(), VaeMaths.of(net).latentSize(), samples, withReconstruction, modelSeed);
+  public OnnxRuntimeScorer(MultiLayerNetwork net, int samples, boolean withReconstruction, int attributionFeatures,
+      long modelSeed, int threads) {
+    super(VaeMaths.of(net).featureCount(), VaeMaths.of(net).latentSize(), samples, withReconstruction,
+        attributionFeatures, modelSeed);
     byte[] likelihood = LikelihoodOnnx.export(net);
     encoder = OnnxRuntimeEncoderEngine.of(net, threads);
     options = OnnxRuntimeEncoderEngine.sessionOptions(threads, false);
@@ -53,9 +56,20 @@ public final class OnnxRuntimeScorer extends BatchScorer implements AutoCloseabl
       encoder.close();
       throw new IllegalArgumentException("Cannot load the ONNX log-likelihood model: " + e.getMessage(), e);
     }
-    outputs = withReconstruction
-        ? Set.of(LikelihoodOnnx.LOG_PXZ, LikelihoodOnnx.MISFIT, LikelihoodOnnx.RECONSTRUCTION)
-        : Set.of(LikelihoodOnnx.LOG_PXZ, LikelihoodOnnx.MISFIT);
+    Set<String> wanted = new HashSet<>(Set.of(LikelihoodOnnx.LOG_PXZ, LikelihoodOnnx.MISFIT));
+    if (reconstructs()) {
+      wanted.add(LikelihoodOnnx.RECONSTRUCTION);
+    }
+    if (attributes()) {
+      wanted.add(LikelihoodOnnx.CONTRIBUTIONS);
+    }
+    outputs = Set.copyOf(wanted);
+  }
+
+  /** A scorer without attribution. */
+  public OnnxRuntimeScorer(MultiLayerNetwork net, int samples, boolean withReconstruction, long modelSeed,
+      int threads) {
+    this(net, samples, withReconstruction, 0, modelSeed, threads);
   }
 
   @Override
@@ -81,7 +95,8 @@ public final class OnnxRuntimeScorer extends BatchScorer implements AutoCloseabl
             outputs)) {
       return new Likelihood(floats(result, LikelihoodOnnx.LOG_PXZ, count * perRow),
           floats(result, LikelihoodOnnx.MISFIT, count),
-          withReconstruction() ? floats(result, LikelihoodOnnx.RECONSTRUCTION, rowFloats) : null);
+          reconstructs() ? floats(result, LikelihoodOnnx.RECONSTRUCTION, rowFloats) : null,
+          attributes() ? floats(result, LikelihoodOnnx.CONTRIBUTIONS, rowFloats) : null);
     } catch (OrtException e) {
       throw new IllegalStateException("ONNX Runtime failed to score " + count + " rows: " + e.getMessage(), e);
     } finally {

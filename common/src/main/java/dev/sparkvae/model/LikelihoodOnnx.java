@@ -15,9 +15,9 @@ import org.nd4j.linalg.activations.impl.ActivationSigmoid;
  * Writes the decoder of a DL4J VAE and its log-likelihood as an ONNX model. Inputs: {@value #LATENTS} float32
  * [N, S, latent], S latents per row, and {@value EncoderOnnx#INPUT} [N, features], the rows. Outputs:
  * {@value #LOG_PXZ} [N, S, 1], log p(x_n | z_ns) in nats, {@value #RECONSTRUCTION} [N, 1, features], the mean of
- * p(x|z) at each row's first latent, and {@value #MISFIT} [N, 1, 1], the deviance of each row at its first latent
- * (see {@code BatchScorer}). N and S are dynamic; ONNX Runtime computes only the outputs asked
- * for.
+ * p(x|z) at each row's first latent, {@value #MISFIT} [N, 1, 1], the deviance of each row at its first latent
+ * (see {@code BatchScorer}), and {@value #CONTRIBUTIONS} [N, 1, features], its terms per feature. N and S are
+ * dynamic; ONNX Runtime computes only the outputs asked for.
  *
  * <ul>
  *   <li>Bernoulli p(x|z) with the sigmoid: Σ_f x_f·a_f − softplus(a_f) over the logits a, exact for saturated
@@ -26,8 +26,8 @@ import org.nd4j.linalg.activations.impl.ActivationSigmoid;
  *       Runtime's Sigmoid and Log are vectorized where its Softplus is not (bench/RESULTS.md, scoring).
  *   <li>Gaussian p(x|z): −½ Σ_f (log σ²_f + (x_f − μ_f)² / σ²_f) − ½ F log 2π, the distribution's activation applied
  *       to [μ | log σ²] first, as DL4J does.
- *   <li>Deviance: Bernoulli, −log p(x|z) − Σ_f H(x_f) with the binary entropy H (x log x read as 0 at x = 0);
- *       Gaussian, ½ Σ_f (x_f − μ_f)² / σ²_f.
+ *   <li>Deviance: Bernoulli, −log p(x|z) − Σ_f H(x_f) with the binary entropy H (x log x read as 0 at x = 0), per
+ *       feature softplus(a_f) − x_f·a_f − H(x_f); Gaussian, ½ Σ_f (x_f − μ_f)² / σ²_f.
  * </ul>
  *
  * <p>The model is a snapshot of the decoder parameters (about 1 MB for 16-256-256-784); keep the bytes off logs.
@@ -41,6 +41,8 @@ public final class LikelihoodOnnx {
   public static final String RECONSTRUCTION = "reconstruction";
   /** Name of the deviance output. */
   public static final String MISFIT = "misfit";
+  /** Name of the output of the deviance's per-feature terms. */
+  public static final String CONTRIBUTIONS = "contributions";
   /** Below it, x log x is taken as 0 (ONNX's Log(0) is −∞, and 0 · −∞ is NaN). */
   private static final float ENTROPY_FLOOR = 1e-30f;
 
@@ -62,6 +64,7 @@ public final class LikelihoodOnnx {
         .output(LOG_PXZ, OnnxGraph.BATCH, OnnxGraph.PER_ROW, 1)
         .output(RECONSTRUCTION, OnnxGraph.BATCH, 1, features)
         .output(MISFIT, OnnxGraph.BATCH, 1, 1)
+        .output(CONTRIBUTIONS, OnnxGraph.BATCH, 1, features)
         .longs("zero", 0).longs("one", 1).longs("axis1", 1).longs("axis2", 2);
     String pre = layers(graph, layers);
     if (distribution instanceof GaussianReconstructionDistribution normal) {
@@ -83,7 +86,10 @@ public final class LikelihoodOnnx {
     return graph.toBytes();
   }
 
-  /** {@value #MISFIT} of a Bernoulli p(x|z): Σ_f x log x + (1 − x) log(1 − x) − log p(x|z) at the first latent. */
+  /**
+   * {@value #MISFIT} of a Bernoulli p(x|z), Σ_f x log x + (1 − x) log(1 − x) − log p(x|z) at the first latent, and
+   * its terms {@value #CONTRIBUTIONS}, softplus(a) − x·a + x log x + (1 − x) log(1 − x).
+   */
   private static void bernoulliDeviance(OnnxGraph graph) {
     graph.initializer("entropy_floor", new float[] {ENTROPY_FLOOR})
         .initializer("unit", new float[] {1f})
@@ -98,7 +104,13 @@ public final class LikelihoodOnnx {
         .node("ReduceSum", "negative_entropy", "negative_entropy_terms", "axis1")
         .node("Unsqueeze", "negative_entropy_per_latent", "negative_entropy", "axis2")
         .node("Slice", "first_log_pxz", LOG_PXZ, "zero", "one", "axis1")
-        .node("Sub", MISFIT, "negative_entropy_per_latent", "first_log_pxz");
+        .node("Sub", MISFIT, "negative_entropy_per_latent", "first_log_pxz")
+        .node("Slice", "first_softplus", "softplus", "zero", "one", "axis1")
+        .node("Unsqueeze", "x_first", EncoderOnnx.INPUT, "axis1")
+        .node("Mul", "x_times_first_logits", "x_first", "first_logits")
+        .node("Sub", "first_misfit_terms", "first_softplus", "x_times_first_logits")
+        .node("Unsqueeze", "negative_entropy_row", "negative_entropy_terms", "axis1")
+        .node("Add", CONTRIBUTIONS, "first_misfit_terms", "negative_entropy_row");
   }
 
   /**
@@ -168,7 +180,8 @@ public final class LikelihoodOnnx {
         .initializer("half", new float[] {0.5f})
         .node("Slice", "first_scaled_deviation", "scaled_deviation", "zero", "one", "axis1")
         .node("ReduceSum", "first_deviation_sum", "first_scaled_deviation", "axis2")
-        .node("Mul", MISFIT, "first_deviation_sum", "half");
+        .node("Mul", MISFIT, "first_deviation_sum", "half")
+        .node("Mul", CONTRIBUTIONS, "first_scaled_deviation", "half");
   }
 
   /**

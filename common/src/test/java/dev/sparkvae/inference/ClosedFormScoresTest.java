@@ -29,7 +29,7 @@ class ClosedFormScoresTest {
   }
 
   private static BatchScorer.Scores score(String engine, LinearGaussianVae vae, int samples) {
-    BatchScorer scorer = InferenceEngines.scorer(engine, vae.network(), 1, samples, false, 17);
+    BatchScorer scorer = InferenceEngines.scorer(engine, vae.network(), 1, samples, false, 0, 17);
     try {
       return scorer.score(rows(), ROWS, ids());
     } finally {

@@ -60,6 +60,63 @@ class OnnxRuntimeScorerTest {
   }
 
   /**
+   * Each engine's attribution of every feature: its contributions add up to its anomaly score, sorted largest first
+   * with their values and expected values; the engines agree on each feature's contribution; the K largest are the
+   * first K of them; a K outside 0..features is refused.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {VaeSpec.BERNOULLI, VaeSpec.GAUSSIAN})
+  void bothEnginesAttributeTheAnomalyScoreToTheSameFeatures(String distribution) {
+    MultiLayerNetwork net = network(distribution, 11);
+    int features = TestNets.FEATURES;
+    INDArray x = TestNets.data(ROWS, 12);
+    float[] rows = TestNets.rowMajor(x);
+    BatchScorer.Scores reference = new Nd4jScorer(VaeMaths.of(net), 0, false, features, 7).score(x, ids(ROWS));
+    try (OnnxRuntimeScorer scorer = new OnnxRuntimeScorer(net, 0, false, features, 7, 1);
+        OnnxRuntimeScorer top = new OnnxRuntimeScorer(net, 0, false, 3, 7, 1)) {
+      BatchScorer.Scores scores = scorer.score(x, ids(ROWS));
+      BatchScorer.Attribution firstThree = top.score(x, ids(ROWS)).attribution();
+      for (BatchScorer.Scores engine : new BatchScorer.Scores[] {reference, scores}) {
+        BatchScorer.Attribution attribution = engine.attribution();
+        for (int r = 0; r < ROWS; r++) {
+          double sum = 0;
+          for (int i = 0; i < features; i++) {
+            int at = r * features + i;
+            int f = attribution.index()[at];
+            sum += attribution.contribution()[at];
+            assertThat(attribution.value()[at]).isEqualTo(rows[r * features + f]);
+            assertThat(attribution.expected()[at]).isEqualTo(engine.reconstruction()[r * features + f]);
+            if (i > 0) {
+              assertThat(attribution.contribution()[at]).as("row %d, place %d", r, i)
+                  .isLessThanOrEqualTo(attribution.contribution()[at - 1]);
+            }
+          }
+          assertThat(sum).as("row %d", r)
+              .isCloseTo(engine.anomalyScore()[r], within(1e-5 * engine.anomalyScore()[r]));
+        }
+      }
+      float[] byFeature = new float[ROWS * features];
+      float[] referenceByFeature = new float[ROWS * features];
+      for (int at = 0; at < ROWS * features; at++) {
+        int row = at / features * features;
+        byFeature[row + scores.attribution().index()[at]] = scores.attribution().contribution()[at];
+        referenceByFeature[row + reference.attribution().index()[at]] = reference.attribution().contribution()[at];
+      }
+      assertClose(byFeature, referenceByFeature, 1e-5);
+      for (int r = 0; r < ROWS; r++) {
+        for (int i = 0; i < 3; i++) {
+          assertThat(firstThree.index()[r * 3 + i]).isEqualTo(scores.attribution().index()[r * features + i]);
+        }
+      }
+    }
+    assertThatThrownBy(() -> new Nd4jScorer(VaeMaths.of(net), 0, false, features + 1, 7))
+        .hasMessage("Cannot attribute 21 features: the value must be from 0 (none) to the model's feature count, "
+            + "20");
+    assertThatThrownBy(() -> new Nd4jScorer(VaeMaths.of(net), 0, false, -1, 7))
+        .hasMessageContaining("Cannot attribute -1 features");
+  }
+
+  /**
    * A decoder that reconstructs {@code x} exactly whatever z is: its last layer's weights 0 and its bias the
    * logits of x (Bernoulli) or [x | log σ²] (Gaussian).
    */
@@ -156,10 +213,10 @@ class OnnxRuntimeScorerTest {
   @Test
   void anUnknownEngineOrThreadCountIsRefusedByName() {
     MultiLayerNetwork net = network(VaeSpec.BERNOULLI, 1);
-    assertThatThrownBy(() -> InferenceEngines.scorer("tvm", net, 1, 4, false, 0))
+    assertThatThrownBy(() -> InferenceEngines.scorer("tvm", net, 1, 4, false, 0, 0))
         .hasMessage("Cannot create encoder engine \"tvm\": the name must be one of nd4j, onnxruntime");
-    assertThatThrownBy(() -> InferenceEngines.scorer(InferenceEngines.ONNXRUNTIME, net, 0, 4, false, 0))
+    assertThatThrownBy(() -> InferenceEngines.scorer(InferenceEngines.ONNXRUNTIME, net, 0, 4, false, 0, 0))
         .hasMessage("Cannot set the encoder threads to 0: the value must be a positive integer");
-    assertThat(InferenceEngines.scorer(InferenceEngines.ND4J, net, 1, 4, false, 0)).isInstanceOf(Nd4jScorer.class);
+    assertThat(InferenceEngines.scorer(InferenceEngines.ND4J, net, 1, 4, false, 0, 0)).isInstanceOf(Nd4jScorer.class);
   }
 }

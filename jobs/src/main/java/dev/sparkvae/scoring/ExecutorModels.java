@@ -44,7 +44,7 @@ public final class ExecutorModels {
   public static BatchScorer scorer(String sha256, Broadcast<byte[]> modelZip, String name, int threads, int samples,
       boolean withReconstruction) {
     return SCORERS.computeIfAbsent(String.join("/", sha256, name, "" + threads, "" + samples, "" + withReconstruction),
-        key -> InferenceEngines.scorer(name, network(sha256, modelZip), threads, samples, withReconstruction,
+        key -> InferenceEngines.scorer(name, network(sha256, modelZip), threads, samples, withReconstruction, 0,
             BatchScorer.seedOf(sha256)));
   }
 

@@ -215,7 +215,7 @@ public final class RowScoring implements FlatMapFunction<Iterator<InternalRow>, 
         return;
       }
       scores = engine != null
-          ? new BatchScorer.Scores(engine.encodeJoint(batcher.buffer(), size), null, null, null, null, null)
+          ? new BatchScorer.Scores(engine.encodeJoint(batcher.buffer(), size), null, null, null, null, null, null)
           : scorer.score(batcher.buffer(), size, ids);
       batcher.clear();
     }
