@@ -1,6 +1,7 @@
 package dev.sparkvae.jobs;
 
 import dev.sparkvae.data.RowCounts;
+import dev.sparkvae.inference.BatchScorer;
 import dev.sparkvae.ml.VaeModel;
 import dev.sparkvae.scoring.RowScoring;
 import java.io.IOException;
@@ -19,7 +20,8 @@ import picocli.CommandLine.Option;
  * misfit, see {@link dev.sparkvae.inference.BatchScorer}), {@code log_prob} (importance-sampled log p(x) with
  * {@code samples} samples, Burda et al. 2015), {@code reconstruction} (array&lt;float&gt;, only with
  * {@code withReconstruction}), {@code is_anomaly} (the anomaly score above the model's recorded threshold, or
- * {@code threshold} when given), then the columns named in {@code keep}.
+ * {@code threshold} when given), {@code attribution} (only with {@code withAttribution}: the K features contributing
+ * most to the anomaly score, see {@link RowScoring#attributionType()}), then the columns named in {@code keep}.
  *
  * <p>Sampling noise is seeded by the model checksum and the row id: a re-run or a retried task writes identical
  * values. A {@link ScoringRun}: output committed atomically; never over an existing path unless {@code overwrite} is
@@ -35,6 +37,11 @@ public final class ReconstructJob {
     @Option(names = "--with-reconstruction", description = "Also write the reconstruction (array<float>).")
     boolean withReconstruction;
 
+    @Option(names = "--with-attribution", paramLabel = "K",
+        description = "Also write the K features contributing most to each row's anomaly_score, from 1 to the "
+            + "feature count (default: 0, none).")
+    int withAttribution;
+
     @Option(names = "--threshold", paramLabel = "NATS",
         description = "Anomaly threshold on the reconstruction error (default: the one recorded in the model).")
     Double threshold;
@@ -48,6 +55,15 @@ public final class ReconstructJob {
     /** Also write the reconstruction (array&lt;float&gt;, in the input's units). */
     public Options withReconstruction(boolean value) {
       withReconstruction = value;
+      return this;
+    }
+
+    /**
+     * Also write the {@code features} features contributing most to each row's anomaly score, each with its value
+     * and expected value; 0 (the default) for none. At most the model's feature count.
+     */
+    public Options withAttribution(int features) {
+      withAttribution = features;
       return this;
     }
 
@@ -83,6 +99,11 @@ public final class ReconstructJob {
   public Result run() throws IOException {
     ScoringRun run = ScoringRun.open(spark, "reconstruct", options, options.rows);
     VaeModel model = run.model();
+    String attribution = BatchScorer.attributionProblem(options.withAttribution, model.featureCount());
+    if (attribution != null) {
+      throw new IllegalArgumentException("Cannot use --with-attribution " + options.withAttribution + ": "
+          + attribution);
+    }
     if (options.threshold != null) {
       model.setAnomalyThreshold(options.threshold);
     }
@@ -92,7 +113,8 @@ public final class ReconstructJob {
       outputs.add(RowScoring.RECONSTRUCTION);
     }
     outputs.add(RowScoring.IS_ANOMALY);
-    model.setOutputCols(outputs.toArray(new String[0])).setSamples(options.samples).setBatchSize(options.batchSize);
+    model.setOutputCols(outputs.toArray(new String[0])).setSamples(options.samples).setBatchSize(options.batchSize)
+        .setAttributionFeatures(options.withAttribution);
     RowCounts counts = run.write(options.rows);
     double threshold = model.getAnomalyThreshold();
     LOG.info("reconstruct: wrote {} rows to {} (anomaly threshold {}; {})", counts.written(), options.rows.dir,

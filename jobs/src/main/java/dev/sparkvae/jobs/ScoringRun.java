@@ -157,7 +157,7 @@ final class ScoringRun {
     List<String> kept = new ArrayList<>(List.of(FeatureFrames.ID));
     kept.addAll(rows.keep);
     List<Column> columns = new ArrayList<>(List.of(col(FeatureFrames.ID)));
-    for (String output : model.getOutputCols()) {
+    for (String output : model.appendedColumns()) {
       columns.add(col(output));
     }
     rows.keep.forEach(name -> columns.add(col(name)));

@@ -35,7 +35,7 @@ final class ScoringSchema {
       features(params, schema);
     }
     StructType result = schema;
-    for (String output : params.getOutputCols()) {
+    for (String output : params.appendedColumns()) {
       if (names.contains(output)) {
         throw new IllegalArgumentException("Cannot append output " + output + ": the input already has that column");
       }

@@ -3,6 +3,7 @@ package dev.sparkvae.ml;
 import static org.apache.spark.ml.functions.array_to_vector;
 import static org.apache.spark.sql.functions.col;
 
+import dev.sparkvae.inference.BatchScorer;
 import dev.sparkvae.input.RowCounters;
 import dev.sparkvae.input.RowReader;
 import dev.sparkvae.io.JsonFiles;
@@ -176,6 +177,11 @@ public final class VaeModel extends Model<VaeModel> implements VaeScoringParams<
       throw new IllegalArgumentException(
           "Cannot compute is_anomaly: the model records no anomaly threshold; set anomalyThreshold");
     }
+    String attribution = BatchScorer.attributionProblem(getAttributionFeatures(), featureCount());
+    if (attribution != null) {
+      throw new IllegalArgumentException("Cannot set param attributionFeatures to " + getAttributionFeatures() + ": "
+          + attribution);
+    }
     return ScoringSchema.withOutputs(this, schema, textFeatures(schema));
   }
 
@@ -237,7 +243,7 @@ public final class VaeModel extends Model<VaeModel> implements VaeScoringParams<
       carried[c] = preparedSchema.fieldIndex(keep[c]);
       scoredSchema = scoredSchema.add(preparedSchema.fields()[carried[c]]);
     }
-    for (String output : getOutputCols()) {
+    for (String output : appendedColumns()) {
       scoredSchema = scoredSchema.add(RowScoring.field(output));
     }
     SparkSession spark = dataset.sparkSession();
@@ -247,8 +253,9 @@ public final class VaeModel extends Model<VaeModel> implements VaeScoringParams<
     RowReader rows = RowReader.of(preparedSchema, id, features, getFeaturesCol(), info.featureSchema(),
         info.vae().distribution());
     RowScoring scoring = new RowScoring(info.modelSha256(), zip, rows, types, carried,
-        new RowScoring.Request(Arrays.asList(getOutputCols()), getBatchSize(), getSamples(), getAnomalyThreshold(),
-            info.thresholdScore(), getEngine(), getEngineThreads(), getSkipBadRows()),
+        new RowScoring.Request(appendedColumns(), getBatchSize(), getSamples(), getAnomalyThreshold(),
+            info.thresholdScore(), getEngine(), getEngineThreads(), getSkipBadRows(), getAttributionFeatures(),
+            info.featureSchema().featureColumns()),
         RowCounters.of(rowsRead, badRows));
     JavaRDD<InternalRow> scored = prepared.queryExecution().toRdd().toJavaRDD().mapPartitions(scoring);
     Dataset<Row> result = spark.internalCreateDataFrame(scored.rdd(), scoredSchema, false);

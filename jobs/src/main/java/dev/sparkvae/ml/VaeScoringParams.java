@@ -5,8 +5,10 @@ import dev.sparkvae.config.InferenceSettings;
 import dev.sparkvae.config.Settings;
 import dev.sparkvae.inference.InferenceEngines;
 import dev.sparkvae.scoring.RowScoring;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.List;
 import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
@@ -30,6 +32,9 @@ import org.apache.spark.ml.param.StringArrayParam;
  *       engine of every output and its native threads per task.
  *   <li>{@code skipBadRows} (false): leave out rows that fail validation instead of failing the job.
  *   <li>{@code vectorOutput} (false): z_mean and z_log_var as Spark ML vectors instead of array&lt;float&gt;.
+ *   <li>{@code attributionFeatures} (0 = none): K &gt; 0 appends the column {@value RowScoring#ATTRIBUTION}, the K
+ *       features contributing most to each row's anomaly_score ({@link RowScoring#attributionType()}); at most the
+ *       model's feature count, checked with the schema. Runs the decoder, as any score does.
  * </ul>
  *
  * @param <T> the estimator or model, which the setters return
@@ -85,6 +90,11 @@ public interface VaeScoringParams<T extends VaeScoringParams<T>> extends Params 
     return new BooleanParam(this, "vectorOutput", "z_mean and z_log_var as Spark ML vectors, not arrays");
   }
 
+  default IntParam attributionFeatures() {
+    return new IntParam(this, "attributionFeatures", "features per row in the attribution column (0 = none)",
+        ParamRule.of("attributionFeatures", v -> ((Integer) v) < 0 ? "the value must be 0 (none) or more" : null));
+  }
+
   default String getIdCol() {
     return getOrDefault(idCol());
   }
@@ -119,6 +129,19 @@ public interface VaeScoringParams<T extends VaeScoringParams<T>> extends Params 
 
   default boolean getVectorOutput() {
     return (Boolean) getOrDefault(vectorOutput());
+  }
+
+  default int getAttributionFeatures() {
+    return (Integer) getOrDefault(attributionFeatures());
+  }
+
+  /** The columns a transform appends: {@code outputCols}, then the attribution when {@code attributionFeatures > 0}. */
+  default List<String> appendedColumns() {
+    List<String> columns = new ArrayList<>(Arrays.asList(getOutputCols()));
+    if (getAttributionFeatures() > 0) {
+      columns.add(RowScoring.ATTRIBUTION);
+    }
+    return columns;
   }
 
   default T setIdCol(String value) {
@@ -157,6 +180,11 @@ public interface VaeScoringParams<T extends VaeScoringParams<T>> extends Params 
     return with(vectorOutput(), value);
   }
 
+  /** Appends the K features contributing most to each row's anomaly_score (0, the default: none). */
+  default T setAttributionFeatures(int value) {
+    return with(attributionFeatures(), value);
+  }
+
   /** Sets {@code param} to {@code value}; returns the estimator or model. */
   @SuppressWarnings("unchecked")
   private <V> T with(Param<V> param, V value) {
@@ -176,5 +204,6 @@ public interface VaeScoringParams<T extends VaeScoringParams<T>> extends Params 
     owner.setDefault(owner.engineThreads(), inference.threads());
     owner.setDefault(owner.skipBadRows(), false);
     owner.setDefault(owner.vectorOutput(), false);
+    owner.setDefault(owner.attributionFeatures(), 0);
   }
 }

@@ -38,14 +38,15 @@ public final class ExecutorModels {
   }
 
   /**
-   * The scorer on engine {@code name} with {@code threads} threads for the model of {@code sha256}, drawing its
-   * noise from the model's checksum ({@link BatchScorer#seedOf}).
+   * The scorer on engine {@code name} with {@code threads} threads for the model of {@code sha256} (options as
+   * {@link InferenceEngines#scorer}), drawing its noise from the model's checksum ({@link BatchScorer#seedOf}).
    */
   public static BatchScorer scorer(String sha256, Broadcast<byte[]> modelZip, String name, int threads, int samples,
-      boolean withReconstruction) {
-    return SCORERS.computeIfAbsent(String.join("/", sha256, name, "" + threads, "" + samples, "" + withReconstruction),
-        key -> InferenceEngines.scorer(name, network(sha256, modelZip), threads, samples, withReconstruction, 0,
-            BatchScorer.seedOf(sha256)));
+      boolean withReconstruction, int attributionFeatures) {
+    return SCORERS.computeIfAbsent(String.join("/", sha256, name, "" + threads, "" + samples, "" + withReconstruction,
+            "" + attributionFeatures),
+        key -> InferenceEngines.scorer(name, network(sha256, modelZip), threads, samples, withReconstruction,
+            attributionFeatures, BatchScorer.seedOf(sha256)));
   }
 
   private static MultiLayerNetwork network(String sha256, Broadcast<byte[]> modelZip) {

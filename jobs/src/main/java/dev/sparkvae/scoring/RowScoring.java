@@ -6,6 +6,7 @@ import dev.sparkvae.inference.BatchScorer;
 import dev.sparkvae.inference.EncoderEngine;
 import dev.sparkvae.input.RowCounters;
 import dev.sparkvae.input.RowReader;
+import dev.sparkvae.rows.InternalRows;
 import dev.sparkvae.runtime.FaultInjection;
 import java.io.Serializable;
 import java.util.Arrays;
@@ -17,6 +18,7 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
+import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
@@ -29,7 +31,9 @@ import org.apache.spark.sql.types.StructField;
  *
  * <p>Outputs, in the order asked: {@code z_mean}, {@code z_log_var} (array&lt;float&gt;), {@code reconstruction_error},
  * {@code anomaly_score}, {@code log_prob}, {@code negative_elbo} (float), {@code reconstruction} (array&lt;float&gt;),
- * {@code is_anomaly} (the model's threshold score above the threshold). When only the latent outputs are asked, neither the decoder nor any
+ * {@code is_anomaly} (the model's threshold score above the threshold), {@code attribution}
+ * ({@link #attributionType()}: the features contributing most to the anomaly score, largest first, see
+ * {@link BatchScorer}). When only the latent outputs are asked, neither the decoder nor any
  * sampling runs, and the configured engine's encoder computes them; otherwise the engine's scorer
  * ({@link dev.sparkvae.inference.InferenceEngines#scorer}) computes them all.
  *
@@ -47,6 +51,8 @@ public final class RowScoring implements FlatMapFunction<Iterator<InternalRow>, 
   public static final String NEGATIVE_ELBO = "negative_elbo";
   public static final String RECONSTRUCTION = "reconstruction";
   public static final String IS_ANOMALY = "is_anomaly";
+  /** Not one of {@link #OUTPUTS}: asked for by {@link Request#attributionFeatures()}. */
+  public static final String ATTRIBUTION = "attribution";
   public static final List<String> OUTPUTS = List.of(Z_MEAN, Z_LOG_VAR, RECONSTRUCTION_ERROR, ANOMALY_SCORE,
       LOG_PROB, NEGATIVE_ELBO, RECONSTRUCTION, IS_ANOMALY);
 
@@ -62,11 +68,16 @@ public final class RowScoring implements FlatMapFunction<Iterator<InternalRow>, 
    * @param engineName the {@link dev.sparkvae.inference.InferenceEngines} name of the engine of every output
    * @param engineThreads native threads of that engine per task
    * @param skipBadRows leave bad rows out (counted) instead of failing
+   * @param attributionFeatures the features per row of {@link #ATTRIBUTION}, which {@code outputs} names when it is
+   *     above 0
+   * @param featureNames the names of the features in the attribution; empty for none (the field is then null)
    */
   public record Request(List<String> outputs, int batchSize, int samples, double anomalyThreshold,
-      String thresholdScore, String engineName, int engineThreads, boolean skipBadRows) implements Serializable {
+      String thresholdScore, String engineName, int engineThreads, boolean skipBadRows, int attributionFeatures,
+      List<String> featureNames) implements Serializable {
     public Request {
       outputs = List.copyOf(outputs);
+      featureNames = List.copyOf(featureNames);
     }
 
     boolean latentOnly() {
@@ -106,8 +117,23 @@ public final class RowScoring implements FlatMapFunction<Iterator<InternalRow>, 
       case RECONSTRUCTION_ERROR, ANOMALY_SCORE, LOG_PROB, NEGATIVE_ELBO -> DataTypes.createStructField(output,
           DataTypes.FloatType, false);
       case IS_ANOMALY -> DataTypes.createStructField(output, DataTypes.BooleanType, false);
+      case ATTRIBUTION -> DataTypes.createStructField(output, attributionType(), false);
       default -> throw new IllegalArgumentException("Unknown output " + output + "; known outputs: " + OUTPUTS);
     };
+  }
+
+  /**
+   * The type of {@link #ATTRIBUTION}: array&lt;struct&lt;feature: string (the feature's column name; null when the
+   * features are one array column), index: int, contribution: float (nats), value: float, expected: float (the
+   * reconstruction mean, in the input's units)&gt;&gt;.
+   */
+  public static ArrayType attributionType() {
+    return DataTypes.createArrayType(DataTypes.createStructType(List.of(
+        DataTypes.createStructField("feature", DataTypes.StringType, true),
+        DataTypes.createStructField("index", DataTypes.IntegerType, false),
+        DataTypes.createStructField("contribution", DataTypes.FloatType, false),
+        DataTypes.createStructField("value", DataTypes.FloatType, false),
+        DataTypes.createStructField("expected", DataTypes.FloatType, false))), false);
   }
 
   @Override
@@ -126,6 +152,7 @@ public final class RowScoring implements FlatMapFunction<Iterator<InternalRow>, 
     private final List<String> outputs = request.outputs();
     private final Object[][] pending;
     private final long[] ids;
+    private final Object[] names;
     private BatchScorer.Scores scores;
     private int size;
     private int next;
@@ -136,7 +163,9 @@ public final class RowScoring implements FlatMapFunction<Iterator<InternalRow>, 
       engine = request.latentOnly()
           ? ExecutorModels.engine(modelSha256, modelZip, request.engineName(), request.engineThreads()) : null;
       scorer = request.latentOnly() ? null : ExecutorModels.scorer(modelSha256, modelZip, request.engineName(),
-          request.engineThreads(), sampled ? request.samples() : 0, outputs.contains(RECONSTRUCTION));
+          request.engineThreads(), sampled ? request.samples() : 0, outputs.contains(RECONSTRUCTION),
+          outputs.contains(ATTRIBUTION) ? request.attributionFeatures() : 0);
+      names = request.featureNames().stream().map(InternalRows::text).toArray();
       latent = ExecutorModels.get(modelSha256, modelZip).latentSize();
       batcher = new FeatureBatcher(request.batchSize(), featureCount);
       pending = new Object[request.batchSize()][];
@@ -179,8 +208,22 @@ public final class RowScoring implements FlatMapFunction<Iterator<InternalRow>, 
             r * featureCount, (r + 1) * featureCount));
         case IS_ANOMALY -> (request.thresholdScore().equals(ANOMALY_SCORE) ? scores.anomalyScore()
             : scores.reconstructionError())[r] > request.anomalyThreshold();
+        case ATTRIBUTION -> attribution(r);
         default -> throw new IllegalStateException(output);
       };
+    }
+
+    /** The attribution of row {@code r} as an array of structs ({@link #attributionType()}). */
+    private Object attribution(int r) {
+      BatchScorer.Attribution attribution = scores.attribution();
+      InternalRow[] features = new InternalRow[attribution.features()];
+      for (int i = 0; i < features.length; i++) {
+        int at = r * features.length + i;
+        int index = attribution.index()[at];
+        features[i] = InternalRows.row(new Object[] {names.length == 0 ? null : names[index], index,
+            attribution.contribution()[at], attribution.value()[at], attribution.expected()[at]});
+      }
+      return InternalRows.array(features);
     }
 
     /** Reads the next batch of good rows into the buffer and scores it; none when the input ends first. */

@@ -1,6 +1,7 @@
 package dev.sparkvae.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.sparkvae.config.InferenceSettings;
@@ -27,6 +28,13 @@ class ReconstructJobTest {
     return path;
   }
 
+  /** A seeded, untrained model of 784 features with threshold 540; its directory. */
+  private String model() throws Exception {
+    String model = dir.resolve("model").toString();
+    TestModels.write(model, 784, 540.0);
+    return model;
+  }
+
   private ReconstructJob.Options options(String input, String model, String output, Double threshold) {
     return new ReconstructJob.Options().input(input).model(model).output(output, "label").samples(8)
         .withReconstruction(true).threshold(threshold).batchSize(64);
@@ -40,8 +48,7 @@ class ReconstructJobTest {
 
   @Test
   void scoresEveryRowAndFlagsAnomaliesAgainstTheModelsThreshold() throws Exception {
-    String model = dir.resolve("model").toString();
-    TestModels.write(model, 784, 540.0);
+    String model = model();
     String input = input();
     String output = dir.resolve("out").toString();
 
@@ -82,8 +89,7 @@ class ReconstructJobTest {
 
   @Test
   void theNd4jAndOnnxRuntimeEnginesWriteTheSameScores() throws Exception {
-    String model = dir.resolve("model").toString();
-    TestModels.write(model, 784, 540.0);
+    String model = model();
     String input = input();
     Map<Long, Row> byEngine = new HashMap<>();
     for (String engine : InferenceEngines.NAMES) {
@@ -103,10 +109,72 @@ class ReconstructJobTest {
     assertThat(byEngine).hasSize(500);
   }
 
+  /** The reconstruct output of {@code input} by {@code engine} with the reconstruction and K attributed features. */
+  private Map<Long, Row> attributed(String input, String model, String engine, int k) throws Exception {
+    String output = dir.resolve(engine + "-" + k).toString();
+    new ReconstructJob(TestSpark.session(), new ReconstructJob.Options().input(input).model(model).output(output)
+        .samples(1).batchSize(64).withReconstruction(true).withAttribution(k)
+        .inference(new InferenceSettings(engine, 1))).run();
+    Map<Long, Row> byId = new HashMap<>();
+    TestSpark.session().read().parquet(output).collectAsList().forEach(r -> byId.put(r.getLong(0), r));
+    return byId;
+  }
+
+  /**
+   * Bernoulli: every feature's contribution is its deviance x log(x/p) + (1 − x) log((1 − x)/(1 − p)) from its value
+   * x (the input's) and expected value p (the reconstruction), and they add up to the anomaly score; K = 5 lists
+   * the 5 largest, sorted; the engines write the same attribution.
+   */
+  @Test
+  void attributionSplitsTheAnomalyScoreIntoEachFeaturesDeviance() throws Exception {
+    String model = model();
+    String input = input();
+    Map<Long, float[]> pixels = new HashMap<>();
+    TestSpark.session().read().parquet(input).collectAsList()
+        .forEach(r -> pixels.put(r.getLong(r.fieldIndex("id")), AttributionChecks.floats(r, "features")));
+    Map<Long, Row> reference = attributed(input, model, InferenceEngines.ND4J, 784);
+    for (int k : new int[] {784, 5}) {
+      Map<Long, Row> scored = attributed(input, model, InferenceEngines.ONNXRUNTIME, k);
+      assertThat(scored).hasSize(500);
+      for (Map.Entry<Long, Row> entry : (k == 784 ? reference : scored).entrySet()) {
+        Row row = entry.getValue();
+        float[] x = pixels.get(entry.getKey());
+        float[] p = AttributionChecks.floats(row, "reconstruction");
+        AttributionChecks.check(row, x, p, List.of(), k, f -> AttributionChecks.bernoulli(x[f], p[f]),
+            f -> AttributionChecks.bernoulliTolerance(x[f], p[f], AttributionChecks.bernoulli(x[f], p[f])));
+      }
+      for (Map.Entry<Long, Row> entry : scored.entrySet()) {
+        Map<Integer, Row> nd4j = new HashMap<>();
+        AttributionChecks.attribution(reference.get(entry.getKey())).forEach(f -> nd4j.put(f.getInt(1), f));
+        for (Row onnx : AttributionChecks.attribution(entry.getValue())) {
+          for (int field = 2; field <= 4; field++) {
+            float expected = nd4j.get(onnx.getInt(1)).getFloat(field);
+            assertThat(onnx.getFloat(field)).as("field %d of feature %d of id %d", field, onnx.getInt(1),
+                entry.getKey()).isCloseTo(expected, within(1e-5f * Math.max(1, Math.abs(expected))));
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void refusesToAttributeMoreFeaturesThanTheModelHasOrFewerThanNone() throws Exception {
+    String model = model();
+    String input = TestSpark.SAMPLE.resolve("test").toString();
+    for (int k : new int[] {-1, 785}) {
+      String output = dir.resolve("out" + k).toString();
+      assertThatThrownBy(() -> new ReconstructJob(TestSpark.session(), new ReconstructJob.Options().input(input)
+          .model(model).output(output).withAttribution(k)).run())
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("Cannot use --with-attribution " + k + ": the value must be from 0 (none) to the model's "
+              + "feature count, 784");
+      assertThat(dir.resolve("out" + k)).as("nothing written").doesNotExist();
+    }
+  }
+
   @Test
   void logProbIsIdenticalAcrossRunsAndAcrossARetriedTask() throws Exception {
-    String model = dir.resolve("model").toString();
-    TestModels.write(model, 784, 540.0);
+    String model = model();
     String input = input();
     new ReconstructJob(TestSpark.session(), options(input, model, dir.resolve("a").toString(), null)).run();
     new ReconstructJob(TestSpark.session(), options(input, model, dir.resolve("b").toString(), null)).run();

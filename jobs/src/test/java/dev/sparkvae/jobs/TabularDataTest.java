@@ -18,6 +18,7 @@ import dev.sparkvae.config.Settings;
 import dev.sparkvae.model.EpochMetrics;
 import dev.sparkvae.model.FeatureScaling;
 import dev.sparkvae.model.ModelArtifact;
+import dev.sparkvae.model.VaeMaths;
 import dev.sparkvae.training.TrainingDivergedException;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
@@ -28,6 +29,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntToDoubleFunction;
 import java.util.stream.Collectors;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.TaskContext;
@@ -38,8 +40,11 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataTypes;
+import org.deeplearning4j.nn.conf.layers.variational.GaussianReconstructionDistribution;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Real tabular data in raw units: the committed breast-cancer sample (30 measurements from about 0 to 4,250) with a
@@ -71,6 +76,14 @@ class TabularDataTest {
   private TrainJob.Result train(List<String> settings, String input, String test, String model) throws Exception {
     return new TrainJob(TestSpark.session(), TestSpark.settings(settings.toArray(new String[0])),
         new TrainJob.Options().input(input).test(test).model(model)).run();
+  }
+
+  /** A small Gaussian model (2 epochs) of the training rows, read as CSV columns, without --test; its directory. */
+  private String smallModel() throws Exception {
+    String model = dir.resolve("model").toString();
+    train(csvRecipe("vae.encoder-sizes=[32]", "vae.decoder-sizes=[32]", "vae.latent-size=4", "train.epochs=2"),
+        TRAIN, null, model);
+    return model;
   }
 
   @Test
@@ -116,9 +129,7 @@ class TabularDataTest {
 
   @Test
   void evaluateReportsTheFalsePositiveAndDetectionRatesOfTheFlags() throws Exception {
-    String model = dir.resolve("model").toString();
-    train(csvRecipe("vae.encoder-sizes=[32]", "vae.decoder-sizes=[32]", "vae.latent-size=4", "train.epochs=2"),
-        TRAIN, null, model);
+    String model = smallModel();
     String output = dir.resolve("scores").toString();
     new ReconstructJob(TestSpark.session(), new ReconstructJob.Options().input(TEST).model(model)
         .output(output, "label").samples(16).batchSize(256).format("csv")).run();
@@ -140,6 +151,54 @@ class TabularDataTest {
     assertThat(summary.get("rows_flagged").asLong()).isEqualTo(falseAlarms + detected);
     assertThat(summary.get("anomaly_score_auroc").asDouble()).as("the AUROC of the reconstruct job's scores")
         .isCloseTo(auroc(scores, "anomaly_score"), within(1e-9));
+  }
+
+  /**
+   * Gaussian, with named CSV columns: each feature's contribution is ½ (x − μ)² / σ² from its value x (the CSV
+   * field), its expected value μ and the σ² of p(x|z) at the latent mean, both decoded here with the model's own
+   * layers (in raw units: the scaling is folded in); all of them add up to the anomaly score and carry the column
+   * names; K = 4 lists the 4 largest.
+   */
+  @Test
+  void attributionNamesTheColumnsAndSplitsTheGaussianScoreIntoEachFeaturesTerm() throws Exception {
+    String model = smallModel();
+    List<String> names = featureColumns();
+    int features = names.size();
+    Map<String, float[]> rows = new HashMap<>();
+    for (String line : Files.readAllLines(DATA.resolve("test/all.csv")).subList(1, 270)) {
+      String[] fields = line.split(",");
+      float[] x = new float[features];
+      for (int f = 0; f < features; f++) {
+        x[f] = Float.parseFloat(fields[2 + f]);
+      }
+      rows.put(fields[0], x);
+    }
+    VaeMaths vae = VaeMaths.load(model);
+    for (int k : new int[] {features, 4}) {
+      String output = dir.resolve("scores-" + k).toString();
+      new ReconstructJob(TestSpark.session(), new ReconstructJob.Options().input(TEST).model(model).output(output)
+          .samples(1).batchSize(64).format("csv").withAttribution(k)).run();
+      List<Row> scored = TestSpark.session().read().parquet(output).collectAsList();
+      assertThat(scored).hasSize(269);
+      for (Row row : scored) {
+        float[] x = rows.get(row.getString(row.fieldIndex("id")));
+        INDArray mean = vae.encode(Nd4j.create(new float[][] {x}))[0];
+        INDArray pre = vae.decodePreOutput(mean);
+        float[] params = ((GaussianReconstructionDistribution) vae.distribution()).getActivationFn()
+            .getActivation(pre, false).toFloatVector();
+        float[] mu = Arrays.copyOf(params, features);
+        double[] variance = new double[features];
+        for (int f = 0; f < features; f++) {
+          variance[f] = Math.exp(params[features + f]);
+        }
+        IntToDoubleFunction term = f -> 0.5 * (x[f] - mu[f]) * (x[f] - mu[f]) / variance[f];
+        // The engine's μ and log σ² are float figures of another engine: a few ulps of μ move the term by its
+        // slope |x − μ| / σ² times them, the rest by float rounding.
+        IntToDoubleFunction tolerance = f -> Math.abs(x[f] - mu[f]) / variance[f] * 4e-6 * Math.abs(mu[f])
+            + 1e-5 * term.applyAsDouble(f) + 1e-6;
+        AttributionChecks.check(row, x, mu, names, k, term, tolerance);
+      }
+    }
   }
 
   /**
@@ -213,9 +272,7 @@ class TabularDataTest {
 
   @Test
   void stringIdsComeOutUnchangedAndLogProbIsTheSameAcrossRunsAndRetriedTasks() throws Exception {
-    String model = dir.resolve("model").toString();
-    train(csvRecipe("vae.encoder-sizes=[32]", "vae.decoder-sizes=[32]", "vae.latent-size=4", "train.epochs=2"),
-        TRAIN, null, model);
+    String model = smallModel();
     List<Row> first = reconstruct(model, "first");
     List<Row> second = reconstruct(model, "second");
 
@@ -302,9 +359,7 @@ class TabularDataTest {
 
   @Test
   void theServedEncoderOnRawRowsGivesWhatBothEnginesWrite() throws Exception {
-    String model = dir.resolve("model").toString();
-    train(csvRecipe("vae.encoder-sizes=[32]", "vae.decoder-sizes=[32]", "vae.latent-size=4", "train.epochs=2"),
-        TRAIN, null, model);
+    String model = smallModel();
     List<String> columns = featureColumns();
     List<Row> raw = TestSpark.session().read().option("header", "true").option("inferSchema", "true").csv(TEST)
         .orderBy("id").collectAsList();

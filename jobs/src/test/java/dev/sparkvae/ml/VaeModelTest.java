@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.sparkvae.inference.BatchScorer;
 import dev.sparkvae.inference.Nd4jScorer;
+import dev.sparkvae.jobs.AttributionChecks;
 import dev.sparkvae.jobs.TestModels;
 import dev.sparkvae.jobs.TestSpark;
 import dev.sparkvae.model.ModelArtifact;
@@ -118,6 +119,35 @@ class VaeModelTest {
       assertThat(scored.get(r).getFloat(1)).as("log_prob of %s", rows.get(r).getString(0))
           .isCloseTo(expected[r], within(1e-6f * Math.abs(expected[r])));
     }
+  }
+
+  /**
+   * attributionFeatures in a Pipeline: the column after the outputs, the K largest Bernoulli deviances of the
+   * features, derived here from the input and the reconstruction output; a K outside 0..784 is refused.
+   */
+  @Test
+  void attributionFeaturesAppendsTheLargestContributionsInAPipeline() throws Exception {
+    String model = dir.resolve("model").toString();
+    TestModels.write(model, 784, 540.0);
+    Dataset<Row> data = TestSpark.session().read().parquet(TestSpark.SAMPLE.resolve("test").toString());
+    VaeModel vae = VaeModel.load(model).setOutputCols("anomaly_score", "reconstruction").setAttributionFeatures(3);
+    Dataset<Row> out = new Pipeline().setStages(new PipelineStage[] {vae}).fit(data).transform(data);
+
+    assertThat(out.columns()).containsExactly("id", "label", "features", "anomaly_score", "reconstruction",
+        "attribution");
+    List<Row> rows = out.collectAsList();
+    assertThat(rows).hasSize(500);
+    for (Row row : rows) {
+      float[] x = AttributionChecks.floats(row, "features");
+      float[] p = AttributionChecks.floats(row, "reconstruction");
+      AttributionChecks.check(row, x, p, List.of(), 3, f -> AttributionChecks.bernoulli(x[f], p[f]),
+          f -> AttributionChecks.bernoulliTolerance(x[f], p[f], AttributionChecks.bernoulli(x[f], p[f])));
+    }
+    assertThatThrownBy(() -> vae.setAttributionFeatures(-1))
+        .hasMessage("Cannot set param attributionFeatures to -1: the value must be 0 (none) or more");
+    assertThatThrownBy(() -> vae.setAttributionFeatures(785).transform(data))
+        .hasMessage("Cannot set param attributionFeatures to 785: the value must be from 0 (none) to the model's "
+            + "feature count, 784");
   }
 
   @Test
