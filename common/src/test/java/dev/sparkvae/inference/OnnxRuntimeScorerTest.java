@@ -8,6 +8,8 @@ import dev.sparkvae.config.VaeSpec;
 import dev.sparkvae.model.TestNets;
 import dev.sparkvae.model.VaeMaths;
 import dev.sparkvae.model.VaeNetworks;
+import java.util.Arrays;
+import java.util.stream.IntStream;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -149,9 +151,15 @@ class OnnxRuntimeScorerTest {
     float[] rows = new float[2 * grey.length];
     System.arraycopy(grey, 0, rows, 0, grey.length);
     System.arraycopy(other, 0, rows, grey.length, grey.length);
-    BatchScorer.Scores reference = new Nd4jScorer(VaeMaths.of(net), 0, false, 1).score(rows, 2, ids(2));
-    try (OnnxRuntimeScorer scorer = new OnnxRuntimeScorer(net, 0, false, 1, 1)) {
+    int features = grey.length;
+    BatchScorer.Scores reference = new Nd4jScorer(VaeMaths.of(net), 0, false, features, 1).score(rows, 2, ids(2));
+    try (OnnxRuntimeScorer scorer = new OnnxRuntimeScorer(net, 0, false, features, 1, 1)) {
       for (BatchScorer.Scores scores : new BatchScorer.Scores[] {reference, scorer.score(rows, 2, ids(2))}) {
+        if (distribution.equals(VaeSpec.GAUSSIAN)) {
+          // μ is x to the bit, so every other feature contributes exactly 0: ties, listed by index.
+          int[] order = IntStream.concat(IntStream.of(3), IntStream.range(0, features).filter(f -> f != 3)).toArray();
+          assertThat(Arrays.copyOfRange(scores.attribution().index(), features, 2 * features)).containsExactly(order);
+        }
         assertThat(scores.anomalyScore()[0]).as("a perfect reconstruction").isCloseTo(0f, within(1e-4f));
         assertThat(scores.reconstructionError()[0]).as("while its -log p(x|z) is not 0")
             .isNotCloseTo(0f, within(1f));
