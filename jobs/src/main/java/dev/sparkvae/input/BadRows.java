@@ -6,6 +6,8 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.sum;
 
 import dev.sparkvae.data.BadRowException;
+import dev.sparkvae.rows.InternalRows;
+import dev.sparkvae.rows.RowReader;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
@@ -15,12 +17,10 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
-import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.unsafe.types.UTF8String;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,10 +51,8 @@ public final class BadRows {
     StructType schema = frame.schema();
     DataType[] types = Arrays.stream(schema.fields()).map(StructField::dataType).toArray(DataType[]::new);
     RowCounters counters = RowCounters.register(spark.sparkContext(), "quarantine");
-    JavaRDD<InternalRow> bad = frame.queryExecution().toRdd().toJavaRDD()
-        .mapPartitions(new WithReason(check, types, counters));
-    spark.internalCreateDataFrame(bad.rdd(), schema.add(REASON, DataTypes.StringType, false), false)
-        .write().parquet(dir);
+    JavaRDD<InternalRow> bad = InternalRows.of(frame).mapPartitions(new WithReason(check, types, counters));
+    InternalRows.frame(spark, bad, schema.add(REASON, DataTypes.StringType, false)).write().parquet(dir);
     return counters.bad();
   }
 
@@ -100,11 +98,11 @@ public final class BadRows {
             if (problem != null) {
               Object[] values = new Object[types.length + 1];
               for (int i = 0; i < types.length; i++) {
-                values[i] = row.isNullAt(i) ? null : InternalRow.copyValue(row.get(i, types[i]));
+                values[i] = InternalRows.copy(row, i, types[i]);
               }
-              values[types.length] = UTF8String.fromString(problem.reason());
+              values[types.length] = InternalRows.text(problem.reason());
               counters.addBad(1);
-              found = new GenericInternalRow(values);
+              found = InternalRows.row(values);
             }
           }
           return found != null;

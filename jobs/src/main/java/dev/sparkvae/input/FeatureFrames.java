@@ -8,6 +8,7 @@ import static org.apache.spark.sql.functions.lit;
 
 import dev.sparkvae.config.DataSettings;
 import dev.sparkvae.data.FeatureSchema;
+import dev.sparkvae.rows.RowReader;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -31,9 +32,6 @@ import org.apache.spark.sql.types.StructType;
  * traced to its file.
  */
 public final class FeatureFrames {
-  /** The types an id column may have. */
-  public static final List<DataType> ID_TYPES = List.of(DataTypes.LongType, DataTypes.IntegerType,
-      DataTypes.ShortType, DataTypes.ByteType, DataTypes.StringType);
   private static final String ID_TYPE_NAMES = "bigint, int, smallint, tinyint, string";
   private static final ArrayType FLOAT_ARRAY = DataTypes.createArrayType(DataTypes.FloatType);
   public static final String ID = "id";
@@ -82,7 +80,7 @@ public final class FeatureFrames {
 
   /**
    * The normalised frame of any dataset with the columns {@code data} names, followed by the {@code keep} columns.
-   * The id keeps its own type (one of {@link #ID_TYPES}); the features become array&lt;float&gt; from an array of any
+   * The id keeps its own type (one of {@link RowReader#ID_TYPES}); the features become array&lt;float&gt; from an array of any
    * numeric type, a Spark ML vector (dense or sparse) or named numeric columns (text fields of CSV columns stay text,
    * for {@link RowReader} to parse and name).
    *
@@ -98,7 +96,7 @@ public final class FeatureFrames {
     List<String> columns = Arrays.asList(raw.columns());
     require(columns, data.idColumn(), origin("data.id-column", layoutSource), what);
     DataType idType = schema.apply(data.idColumn()).dataType();
-    if (!ID_TYPES.contains(idType)) {
+    if (!RowReader.ID_TYPES.contains(idType)) {
       throw new IOException(String.format("Cannot read %s: its id column %s has type %s; an id must be one of "
           + "%s", what, data.idColumn(), idType.simpleString(), ID_TYPE_NAMES));
     }

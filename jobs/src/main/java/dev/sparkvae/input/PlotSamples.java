@@ -6,6 +6,8 @@ import static org.apache.spark.sql.functions.xxhash64;
 
 import dev.sparkvae.data.BadRowException;
 import dev.sparkvae.plot.PlotSample;
+import dev.sparkvae.rows.InternalRows;
+import dev.sparkvae.rows.RowReader;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -35,10 +37,9 @@ public final class PlotSamples {
     if (labelled) {
       columns.add(col(FeatureFrames.LABEL));
     }
-    InternalRow[] sample = frame.select(columns.toArray(new Column[0]))
+    InternalRow[] sample = InternalRows.collect(frame.select(columns.toArray(new Column[0]))
         .orderBy(xxhash64(FeatureFrames.idKey(frame), lit(seed)), col(FeatureFrames.ID))
-        .limit(rows)
-        .queryExecution().executedPlan().executeCollect();
+        .limit(rows));
     RowReader sampled = check.at(0, 1, 2);
     long[] ids = new long[sample.length];
     float[][] features = new float[sample.length][];

@@ -5,7 +5,7 @@ import dev.sparkvae.data.FeatureSchema;
 import dev.sparkvae.input.FeatureFrames;
 import dev.sparkvae.input.InputFiles;
 import dev.sparkvae.input.PlotSamples;
-import dev.sparkvae.input.RowReader;
+import dev.sparkvae.rows.RowReader;
 import dev.sparkvae.io.AtomicDirectory;
 import dev.sparkvae.io.RunSummary;
 import dev.sparkvae.model.EpochMetrics;

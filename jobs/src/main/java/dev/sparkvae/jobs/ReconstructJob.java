@@ -43,7 +43,8 @@ public final class ReconstructJob {
     int withAttribution;
 
     @Option(names = "--threshold", paramLabel = "NATS",
-        description = "Anomaly threshold on the reconstruction error (default: the one recorded in the model).")
+        description = "Anomaly threshold on the model's threshold score, anomaly_score (reconstruction_error for "
+            + "models that record it instead; default: the threshold recorded in the model).")
     Double threshold;
 
     /** The Parquet output directory (required) and the input columns copied to it. */

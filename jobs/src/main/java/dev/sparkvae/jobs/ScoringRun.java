@@ -10,7 +10,7 @@ import dev.sparkvae.input.BadRows;
 import dev.sparkvae.input.FeatureFrames;
 import dev.sparkvae.input.InputFiles;
 import dev.sparkvae.input.RowCounters;
-import dev.sparkvae.input.RowReader;
+import dev.sparkvae.rows.RowReader;
 import dev.sparkvae.io.AtomicDirectory;
 import dev.sparkvae.io.JsonFiles;
 import dev.sparkvae.ml.VaeModel;

@@ -1,6 +1,7 @@
 package dev.sparkvae.ml;
 
 import dev.sparkvae.input.FeatureFrames;
+import dev.sparkvae.rows.RowReader;
 import dev.sparkvae.scoring.RowScoring;
 import java.io.IOException;
 import java.util.Arrays;
@@ -23,7 +24,7 @@ final class ScoringSchema {
   static StructType withOutputs(VaeScoringParams<?> params, StructType schema, boolean textFeatures) {
     List<String> names = Arrays.asList(schema.fieldNames());
     String id = params.getIdCol();
-    if (!names.contains(id) || !FeatureFrames.ID_TYPES.contains(schema.apply(id).dataType())) {
+    if (!names.contains(id) || !RowReader.ID_TYPES.contains(schema.apply(id).dataType())) {
       throw new IllegalArgumentException("Cannot use idCol " + id + ": it must be an integer or string column; the "
           + "columns are " + schema.simpleString());
     }

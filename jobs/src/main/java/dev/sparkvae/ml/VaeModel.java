@@ -5,7 +5,8 @@ import static org.apache.spark.sql.functions.col;
 
 import dev.sparkvae.inference.BatchScorer;
 import dev.sparkvae.input.RowCounters;
-import dev.sparkvae.input.RowReader;
+import dev.sparkvae.rows.InternalRows;
+import dev.sparkvae.rows.RowReader;
 import dev.sparkvae.io.JsonFiles;
 import dev.sparkvae.model.ModelArtifact;
 import dev.sparkvae.model.ModelInfo;
@@ -18,7 +19,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.Model;
@@ -33,7 +33,6 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
@@ -257,8 +256,7 @@ public final class VaeModel extends Model<VaeModel> implements VaeScoringParams<
             info.thresholdScore(), getEngine(), getEngineThreads(), getSkipBadRows(), getAttributionFeatures(),
             info.featureSchema().featureColumns()),
         RowCounters.of(rowsRead, badRows));
-    JavaRDD<InternalRow> scored = prepared.queryExecution().toRdd().toJavaRDD().mapPartitions(scoring);
-    Dataset<Row> result = spark.internalCreateDataFrame(scored.rdd(), scoredSchema, false);
+    Dataset<Row> result = InternalRows.frame(spark, InternalRows.of(prepared).mapPartitions(scoring), scoredSchema);
     for (String output : getOutputCols()) {
       if (ScoringSchema.isVector(this, output)) {
         result = result.withColumn(output, array_to_vector(col(output)));

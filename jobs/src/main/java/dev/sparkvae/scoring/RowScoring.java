@@ -5,8 +5,8 @@ import dev.sparkvae.data.FeatureBatcher;
 import dev.sparkvae.inference.BatchScorer;
 import dev.sparkvae.inference.EncoderEngine;
 import dev.sparkvae.input.RowCounters;
-import dev.sparkvae.input.RowReader;
 import dev.sparkvae.rows.InternalRows;
+import dev.sparkvae.rows.RowReader;
 import dev.sparkvae.runtime.FaultInjection;
 import java.io.Serializable;
 import java.util.Arrays;
@@ -16,8 +16,6 @@ import java.util.NoSuchElementException;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.catalyst.InternalRow;
-import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
-import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
@@ -191,21 +189,20 @@ public final class RowScoring implements FlatMapFunction<Iterator<InternalRow>, 
         values[carried.length + o] = value(outputs.get(o), next);
       }
       next++;
-      return new GenericInternalRow(values);
+      return InternalRows.row(values);
     }
 
     private Object value(String output, int r) {
       int joint = r * 2 * latent;
       return switch (output) {
-        case Z_MEAN -> UnsafeArrayData.fromPrimitiveArray(Arrays.copyOfRange(scores.joint(), joint, joint + latent));
-        case Z_LOG_VAR -> UnsafeArrayData.fromPrimitiveArray(Arrays.copyOfRange(scores.joint(), joint + latent,
-            joint + 2 * latent));
+        case Z_MEAN -> InternalRows.floats(Arrays.copyOfRange(scores.joint(), joint, joint + latent));
+        case Z_LOG_VAR -> InternalRows.floats(Arrays.copyOfRange(scores.joint(), joint + latent, joint + 2 * latent));
         case RECONSTRUCTION_ERROR -> scores.reconstructionError()[r];
         case ANOMALY_SCORE -> scores.anomalyScore()[r];
         case LOG_PROB -> scores.logProb()[r];
         case NEGATIVE_ELBO -> scores.negativeElbo()[r];
-        case RECONSTRUCTION -> UnsafeArrayData.fromPrimitiveArray(Arrays.copyOfRange(scores.reconstruction(),
-            r * featureCount, (r + 1) * featureCount));
+        case RECONSTRUCTION -> InternalRows.floats(Arrays.copyOfRange(scores.reconstruction(), r * featureCount,
+            (r + 1) * featureCount));
         case IS_ANOMALY -> (request.thresholdScore().equals(ANOMALY_SCORE) ? scores.anomalyScore()
             : scores.reconstructionError())[r] > request.anomalyThreshold();
         case ATTRIBUTION -> attribution(r);
@@ -223,7 +220,7 @@ public final class RowScoring implements FlatMapFunction<Iterator<InternalRow>, 
         features[i] = InternalRows.row(new Object[] {names.length == 0 ? null : names[index], index,
             attribution.contribution()[at], attribution.value()[at], attribution.expected()[at]});
       }
-      return InternalRows.array(features);
+      return InternalRows.structs(features);
     }
 
     /** Reads the next batch of good rows into the buffer and scores it; none when the input ends first. */
@@ -248,7 +245,7 @@ public final class RowScoring implements FlatMapFunction<Iterator<InternalRow>, 
         Object[] values = new Object[carried.length + outputs.size()];
         for (int c = 0; c < carried.length; c++) {
           int field = carried[c];
-          values[c] = row.isNullAt(field) ? null : InternalRow.copyValue(row.get(field, types[field]));
+          values[c] = InternalRows.copy(row, field, types[field]);
         }
         pending[size++] = values;
         batcher.commit();

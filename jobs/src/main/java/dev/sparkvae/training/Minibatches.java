@@ -3,7 +3,8 @@ package dev.sparkvae.training;
 import dev.sparkvae.data.BadRowException;
 import dev.sparkvae.data.FeatureBatcher;
 import dev.sparkvae.data.FeatureStatistics;
-import dev.sparkvae.input.RowReader;
+import dev.sparkvae.rows.InternalRows;
+import dev.sparkvae.rows.RowReader;
 import dev.sparkvae.model.FeatureScaling;
 import dev.sparkvae.model.NoiseSeeds;
 import java.io.Serializable;
@@ -128,7 +129,7 @@ final class Minibatches {
   }
 
   private static <T> JavaRDD<T> checked(Dataset<Row> frame, RowReader check, boolean skipBad, Kept<T> kept) {
-    return frame.queryExecution().toRdd().toJavaRDD().mapPartitions(rows -> new Iterator<T>() {
+    return InternalRows.of(frame).mapPartitions(rows -> new Iterator<T>() {
       private T next;
 
       @Override

@@ -13,7 +13,7 @@ import dev.sparkvae.config.VaeSpec;
 import dev.sparkvae.data.FeatureSchema;
 import dev.sparkvae.data.FeatureStatistics;
 import dev.sparkvae.input.FeatureFrames;
-import dev.sparkvae.input.RowReader;
+import dev.sparkvae.rows.RowReader;
 import dev.sparkvae.io.JsonFiles;
 import dev.sparkvae.model.EpochMetrics;
 import dev.sparkvae.model.FeatureScaling;

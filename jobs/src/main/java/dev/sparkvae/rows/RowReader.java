@@ -1,4 +1,4 @@
-package dev.sparkvae.input;
+package dev.sparkvae.rows;
 
 import dev.sparkvae.data.BadRowException;
 import dev.sparkvae.data.FeatureSchema;
@@ -32,8 +32,12 @@ public final class RowReader implements Serializable {
   private static final long serialVersionUID = 1L;
   /** Spark's seed of {@code xxhash64}. */
   private static final long STRING_ID_SEED = 42;
+  /** The types an id column may have, in the order of {@link IdKind}. */
+  public static final List<DataType> ID_TYPES = List.of(DataTypes.LongType, DataTypes.IntegerType,
+      DataTypes.ShortType, DataTypes.ByteType, DataTypes.StringType);
 
   private final int idIndex;
+  private final String idName;
   private final IdKind idKind;
   private final int featuresIndex;
   private final String featuresName;
@@ -42,18 +46,19 @@ public final class RowReader implements Serializable {
   private final FeatureValidator validator;
   private final int fileIndex;
 
-  /** How an id field is read: its Spark type, one of {@link FeatureFrames#ID_TYPES}. */
+  /** How an id field is read: its Spark type, one of {@link #ID_TYPES}. */
   private enum IdKind {
     LONG, INT, SHORT, BYTE, STRING;
 
     static IdKind of(DataType type) {
-      return IdKind.values()[FeatureFrames.ID_TYPES.indexOf(type)];
+      return IdKind.values()[ID_TYPES.indexOf(type)];
     }
   }
 
-  private RowReader(int idIndex, IdKind idKind, int featuresIndex, String featuresName, List<String> fieldNames,
-      int featureCount, FeatureValidator validator, int fileIndex) {
+  private RowReader(int idIndex, String idName, IdKind idKind, int featuresIndex, String featuresName,
+      List<String> fieldNames, int featureCount, FeatureValidator validator, int fileIndex) {
     this.idIndex = idIndex;
+    this.idName = idName;
     this.idKind = idKind;
     this.featuresIndex = featuresIndex;
     this.featuresName = featuresName;
@@ -68,12 +73,12 @@ public final class RowReader implements Serializable {
    * gives) are the fields {@code idIndex}, {@code featuresIndex} and {@code fileIndex}.
    */
   public RowReader at(int idIndex, int featuresIndex, int fileIndex) {
-    return new RowReader(idIndex, idKind, featuresIndex, featuresName, fieldNames, featureCount, validator,
+    return new RowReader(idIndex, idName, idKind, featuresIndex, featuresName, fieldNames, featureCount, validator,
         fileIndex);
   }
 
   /**
-   * The reader of rows of {@code schema} for a model: the id of any of {@link FeatureFrames#ID_TYPES}; text fields
+   * The reader of rows of {@code schema} for a model: the id of any of {@link #ID_TYPES}; text fields
    * named by the model's feature columns when the features column is an array&lt;string&gt; (CSV), else an
    * array&lt;float&gt;.
    *
@@ -83,12 +88,12 @@ public final class RowReader implements Serializable {
   public static RowReader of(StructType schema, String idColumn, String featuresColumn, String featuresName,
       FeatureSchema model, String distribution) {
     DataType idType = schema.apply(idColumn).dataType();
-    if (!FeatureFrames.ID_TYPES.contains(idType)) {
+    if (!ID_TYPES.contains(idType)) {
       throw new IllegalArgumentException("Cannot read ids of type " + idType.simpleString() + " from column "
           + idColumn + ": an id must be an integer or a string");
     }
     boolean text = isText(schema, featuresColumn) && !model.featureColumns().isEmpty();
-    return new RowReader(schema.fieldIndex(idColumn), IdKind.of(idType), schema.fieldIndex(featuresColumn),
+    return new RowReader(schema.fieldIndex(idColumn), idColumn, IdKind.of(idType), schema.fieldIndex(featuresColumn),
         featuresName, text ? model.featureColumns() : List.of(), model.featureCount(),
         new FeatureValidator(model.featureCount(), distribution), -1);
   }
@@ -132,7 +137,7 @@ public final class RowReader implements Serializable {
    */
   public BadRowException read(InternalRow row, float[] buffer, int offset) {
     if (row.isNullAt(idIndex)) {
-      return new BadRowException(file(row), "null", FeatureFrames.ID, "the id is null");
+      return new BadRowException(file(row), "null", idName, "the id is null");
     }
     if (row.isNullAt(featuresIndex)) {
       return bad(row, featuresName, "features are null");
