@@ -75,6 +75,21 @@ class CliTest {
   }
 
   @Test
+  void onlyReconstructTakesWithAttributionAndItRefusesMoreThanEveryFeature() throws Exception {
+    String model = dir.resolve("m").toString();
+    TestModels.write(model, 784, 500);
+    String output = dir.resolve("r").toString();
+    assertThat(run("reconstruct", "--input", sample("test"), "--model", model, "--output", output,
+        "--with-attribution", "785")).isEqualTo(1);
+    assertThat(err.trim()).isEqualTo("sparkvae reconstruct failed: Cannot use --with-attribution 785: the value must "
+        + "be from 0 (none) to the model's feature count, 784");
+    assertThat(dir.resolve("r")).doesNotExist();
+    assertThat(run("encode", "--input", sample("test"), "--model", model, "--output", output,
+        "--with-attribution", "3")).isEqualTo(2);
+    assertThat(err).contains("Unknown options: '--with-attribution', '3'");
+  }
+
+  @Test
   void unknownSettingFailsBeforeAnyWork() {
     String model = dir.resolve("m").toString();
     assertThat(run("train", "--input", sample("train"), "--model", model, "--set", "vae.latent=3")).isEqualTo(1);
