@@ -136,15 +136,19 @@ public final class BlasKernel {
    * @return the variable's value from now on, empty when unset
    */
   public static Optional<String> chooseForThisProcess() {
+    Optional<String> set = userSetting();
+    if (set.isPresent()) {
+      return set;
+    }
     Cpu cpu = Cpu.current();
     return recommended(cpu).flatMap(kernel -> choose(kernel, "for this CPU (" + cpu.isa() + ")"));
   }
 
   /** Sets the variable to {@code kernel} unless it is set or OpenBLAS has loaded; returns its value from now on. */
   static synchronized Optional<String> choose(String kernel, String why) {
-    String set = System.getenv(VARIABLE);
-    if (set != null && !set.isBlank()) {
-      return Optional.of(set);
+    Optional<String> set = userSetting();
+    if (set.isPresent()) {
+      return set;
     }
     if (chosenHere != null || !running().isEmpty() || !isLinux()) {
       LOG.debug("{} left as it is: chosen before, OpenBLAS already loaded, or not on Linux", VARIABLE);
@@ -160,6 +164,11 @@ public final class BlasKernel {
     chosenHere = kernel;
     LOG.info("{}={} {}, set before OpenBLAS loads", VARIABLE, kernel, why);
     return Optional.of(kernel);
+  }
+
+  /** The variable as the user set it: its value when this JVM started (Java never sees a later setenv). */
+  private static Optional<String> userSetting() {
+    return Optional.ofNullable(System.getenv(VARIABLE)).filter(value -> !value.isBlank());
   }
 
   /**

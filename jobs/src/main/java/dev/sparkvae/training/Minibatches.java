@@ -65,8 +65,7 @@ final class Minibatches {
   }
 
   /**
-   * Batches of at most {@code batchSize} checked rows with their ids, in input order (the last of each partition
-   * may be smaller).
+   * Batches of at most {@code batchSize} checked rows with their ids, in input order (the last may be smaller).
    *
    * @throws BadRowException (inside the Spark job) on the first row that fails validation, unless {@code skipBad}
    */
