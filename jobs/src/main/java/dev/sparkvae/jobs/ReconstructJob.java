@@ -61,7 +61,8 @@ public final class ReconstructJob {
 
     /**
      * Also write the {@code features} features contributing most to each row's anomaly score, each with its value
-     * and expected value; 0 (the default) for none. At most the model's feature count.
+     * and expected value; 0 (the default) for none. At most the model's feature count. Danger: each row gets K
+     * structs, so a K near the feature count writes several times the input's size.
      */
     public Options withAttribution(int features) {
       withAttribution = features;
