@@ -49,18 +49,6 @@ public abstract class BatchScorer {
       float[] negativeElbo, float[] reconstruction, Attribution attribution) {}
 
   /**
-   * The {@code features} features contributing most to each row's anomaly score, per row largest contribution first
-   * (ties: lower index first); arrays are rows × {@code features}, row-major.
-   *
-   * @param features the features listed per row
-   * @param index each one's index in the row
-   * @param contribution its term of the anomaly score (nats); over all features they add up to the score
-   * @param value its value in the row
-   * @param expected the mean of p(x|z) for it at z = the mean of q(z|x), in the row's units
-   */
-  public record Attribution(int features, int[] index, float[] contribution, float[] value, float[] expected) {}
-
-  /**
    * What an engine computes from the latents: log p(x_r | z) for each row r and each of its latents (the mean of
    * q(z|x_r) first, then the samples), and, when asked, the mean of p(x|z) at each row's first latent.
    *
@@ -191,42 +179,9 @@ public abstract class BatchScorer {
       }
     }
     return new Scores(joint, reconstructionError, likelihood.misfit(), logProb, negativeElbo,
-        likelihood.reconstruction(), attributes() ? attribution(rows, count, likelihood) : null);
-  }
-
-  /** The {@link #attributionFeatures()} largest contributions of each row, with their values and expected values. */
-  private Attribution attribution(float[] rows, int count, Likelihood likelihood) {
-    int k = attributionFeatures;
-    int[] index = new int[count * k];
-    float[] contribution = new float[count * k];
-    float[] value = new float[count * k];
-    float[] expected = new float[count * k];
-    long[] order = new long[featureCount];
-    for (int r = 0; r < count; r++) {
-      int row = r * featureCount;
-      for (int f = 0; f < featureCount; f++) {
-        order[f] = descendingKey(likelihood.contributions()[row + f], f);
-      }
-      Arrays.sort(order);
-      for (int i = 0; i < k; i++) {
-        int f = (int) order[i];
-        index[r * k + i] = f;
-        contribution[r * k + i] = likelihood.contributions()[row + f];
-        value[r * k + i] = rows[row + f];
-        expected[r * k + i] = likelihood.reconstruction()[row + f];
-      }
-    }
-    return new Attribution(k, index, contribution, value, expected);
-  }
-
-  /**
-   * A key that sorts ascending as {@code contribution} descending, then {@code index} ascending: the bits of
-   * −contribution (−0 read as 0) made to order as signed integers, above the index.
-   */
-  private static long descendingKey(float contribution, int index) {
-    int bits = Float.floatToIntBits(-contribution + 0.0f);
-    bits ^= (bits >> 31) & Integer.MAX_VALUE;
-    return ((long) bits << 32) | index;
+        likelihood.reconstruction(), attributes()
+        ? Attribution.largest(attributionFeatures, featureCount, rows, count, likelihood.contributions(),
+            likelihood.reconstruction()) : null);
   }
 
   /**

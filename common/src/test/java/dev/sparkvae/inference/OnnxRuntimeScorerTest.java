@@ -77,9 +77,9 @@ class OnnxRuntimeScorerTest {
     try (OnnxRuntimeScorer scorer = new OnnxRuntimeScorer(net, 0, false, features, 7, 1);
         OnnxRuntimeScorer top = new OnnxRuntimeScorer(net, 0, false, 3, 7, 1)) {
       BatchScorer.Scores scores = scorer.score(x, ids(ROWS));
-      BatchScorer.Attribution firstThree = top.score(x, ids(ROWS)).attribution();
+      Attribution firstThree = top.score(x, ids(ROWS)).attribution();
       for (BatchScorer.Scores engine : new BatchScorer.Scores[] {reference, scores}) {
-        BatchScorer.Attribution attribution = engine.attribution();
+        Attribution attribution = engine.attribution();
         for (int r = 0; r < ROWS; r++) {
           double sum = 0;
           for (int i = 0; i < features; i++) {

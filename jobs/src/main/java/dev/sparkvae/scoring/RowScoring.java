@@ -2,6 +2,7 @@ package dev.sparkvae.scoring;
 
 import dev.sparkvae.data.BadRowException;
 import dev.sparkvae.data.FeatureBatcher;
+import dev.sparkvae.inference.Attribution;
 import dev.sparkvae.inference.BatchScorer;
 import dev.sparkvae.inference.EncoderEngine;
 import dev.sparkvae.input.RowCounters;
@@ -212,7 +213,7 @@ public final class RowScoring implements FlatMapFunction<Iterator<InternalRow>, 
 
     /** The attribution of row {@code r} as an array of structs ({@link #attributionType()}). */
     private Object attribution(int r) {
-      BatchScorer.Attribution attribution = scores.attribution();
+      Attribution attribution = scores.attribution();
       InternalRow[] features = new InternalRow[attribution.features()];
       for (int i = 0; i < features.length; i++) {
         int at = r * features.length + i;
