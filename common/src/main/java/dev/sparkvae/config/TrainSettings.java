@@ -10,6 +10,9 @@ package dev.sparkvae.config;
  * @param l2 L2 weight penalty (0 = none)
  * @param batchSizePerWorker examples in one worker minibatch
  * @param averagingFrequency minibatches a worker fits between two averaging rounds
+ * @param outerLearningRate α of the driver's step on each round's averaged update (1 with momentum 0 = the plain
+ *     average)
+ * @param outerMomentum β of the driver's Nesterov momentum on the averaged updates (0 = none)
  * @param prefetchBatches minibatches a worker loads ahead
  * @param workers parallel workers; 0 means Spark's default parallelism
  * @param validationFraction share of rows held out by id hash when no test set is given
@@ -18,8 +21,8 @@ package dev.sparkvae.config;
  *     threshold
  */
 public record TrainSettings(int epochs, long seed, String updater, double learningRate, double l2,
-    int batchSizePerWorker, int averagingFrequency, int prefetchBatches, int workers, double validationFraction,
-    int evalBatchSize, double falsePositiveRate) {
+    int batchSizePerWorker, int averagingFrequency, double outerLearningRate, double outerMomentum,
+    int prefetchBatches, int workers, double validationFraction, int evalBatchSize, double falsePositiveRate) {
 
   /** Reads {@code train.*}. */
   public static TrainSettings from(Settings settings) {
@@ -31,6 +34,8 @@ public record TrainSettings(int epochs, long seed, String updater, double learni
         settings.nonNegativeDouble("train.l2"),
         settings.positiveInt("train.batch-size-per-worker"),
         settings.positiveInt("train.averaging-frequency"),
+        settings.positiveDouble("train.outer-learning-rate"),
+        momentum(settings),
         settings.nonNegativeInt("train.prefetch-batches"),
         settings.nonNegativeInt("train.workers"),
         settings.fraction("train.validation-fraction"),
@@ -41,7 +46,17 @@ public record TrainSettings(int epochs, long seed, String updater, double learni
   /** A copy with another number of epochs. */
   public TrainSettings withEpochs(int newEpochs) {
     return new TrainSettings(newEpochs, seed, updater, learningRate, l2, batchSizePerWorker, averagingFrequency,
-        prefetchBatches, workers, validationFraction, evalBatchSize, falsePositiveRate);
+        outerLearningRate, outerMomentum, prefetchBatches, workers, validationFraction, evalBatchSize,
+        falsePositiveRate);
+  }
+
+  private static double momentum(Settings settings) {
+    double momentum = settings.nonNegativeDouble("train.outer-momentum");
+    if (momentum >= 1) {
+      throw new InvalidSettingException("Cannot set train.outer-momentum to " + momentum + " (from "
+          + settings.origin("train.outer-momentum") + "): the momentum must be at least 0 and below 1");
+    }
+    return momentum;
   }
 
   private static double falsePositiveRate(Settings settings) {

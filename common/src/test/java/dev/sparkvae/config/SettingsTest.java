@@ -64,6 +64,11 @@ class SettingsTest {
             + "the value must be a positive number");
     assertThatThrownBy(() -> TrainSettings.from(Settings.load(null, null, List.of("train.validation-fraction=1"))))
         .hasMessageEndingWith("the value must be a number from 0 (inclusive) to 1 (exclusive)");
+    assertThatThrownBy(() -> TrainSettings.from(Settings.load(null, null, List.of("train.outer-momentum=1"))))
+        .hasMessage("Cannot set train.outer-momentum to 1.0 (from --set train.outer-momentum=1: 1): the momentum "
+            + "must be at least 0 and below 1");
+    assertThatThrownBy(() -> TrainSettings.from(Settings.load(null, null, List.of("train.outer-learning-rate=0"))))
+        .hasMessageEndingWith("the value must be a positive number");
     assertThatThrownBy(() -> VaeSpec.from(Settings.load(null, null, List.of("vae.encoder-sizes=[]"))))
         .hasMessageEndingWith("the value must be a list of positive integers with at least one element");
   }

@@ -186,6 +186,14 @@ public final class VaeEstimator extends Estimator<VaeModel>
     return with(averagingFrequency(), value);
   }
 
+  public VaeEstimator setOuterLearningRate(double value) {
+    return with(outerLearningRate(), value);
+  }
+
+  public VaeEstimator setOuterMomentum(double value) {
+    return with(outerMomentum(), value);
+  }
+
   public VaeEstimator setWorkers(int value) {
     return with(workers(), value);
   }

@@ -23,7 +23,8 @@ public interface VaeTrainingParams extends Params {
       "decoderSizes", "vae.decoder-sizes", "latentSize", "vae.latent-size", "activation", "vae.activation",
       "distribution", "vae.distribution", "epochs", "train.epochs", "seed", "train.seed", "updater", "train.updater",
       "learningRate", "train.learning-rate", "l2", "train.l2", "batchSizePerWorker", "train.batch-size-per-worker",
-      "averagingFrequency", "train.averaging-frequency", "workers", "train.workers",
+      "averagingFrequency", "train.averaging-frequency", "outerLearningRate", "train.outer-learning-rate",
+      "outerMomentum", "train.outer-momentum", "workers", "train.workers",
       "validationFraction", "train.validation-fraction", "falsePositiveRate", "anomaly.false-positive-rate");
 
   default Param<String> scaling() {
@@ -77,6 +78,16 @@ public interface VaeTrainingParams extends Params {
   default IntParam averagingFrequency() {
     return new IntParam(this, "averagingFrequency", "minibatches each worker fits between two averaging rounds",
         rule("averagingFrequency"));
+  }
+
+  default DoubleParam outerLearningRate() {
+    return new DoubleParam(this, "outerLearningRate", "the driver's step size on each round's averaged update",
+        rule("outerLearningRate"));
+  }
+
+  default DoubleParam outerMomentum() {
+    return new DoubleParam(this, "outerMomentum", "the driver's Nesterov momentum on the rounds' averaged updates",
+        rule("outerMomentum"));
   }
 
   default IntParam workers() {
@@ -148,6 +159,14 @@ public interface VaeTrainingParams extends Params {
 
   default int getAveragingFrequency() {
     return (Integer) getOrDefault(averagingFrequency());
+  }
+
+  default double getOuterLearningRate() {
+    return (Double) getOrDefault(outerLearningRate());
+  }
+
+  default double getOuterMomentum() {
+    return (Double) getOrDefault(outerMomentum());
   }
 
   default int getWorkers() {

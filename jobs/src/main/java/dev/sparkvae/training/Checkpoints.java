@@ -10,6 +10,8 @@ import dev.sparkvae.io.JsonFiles;
 import dev.sparkvae.model.EpochMetrics;
 import dev.sparkvae.model.FeatureScaling;
 import java.io.ByteArrayInputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -29,6 +31,8 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,9 +40,10 @@ import org.slf4j.LoggerFactory;
  * Training checkpoints in one directory (any Hadoop path): {@code epoch-NNNN/} with {@code model.zip} (the network
  * with its updater state, DL4J ModelSerializer; the network's configuration carries the epoch and iteration
  * counters) and {@code checkpoint.json} (epoch, the recipe it was trained with, the metrics so far, the sha256 of
- * model.zip), each written to a hidden sibling and renamed into place; the newest {@code kept} are kept. Beside
- * them, {@code metrics.json} holds the metrics of every finished epoch, rewritten (atomically) after each epoch so
- * that users can watch a long run.
+ * model.zip) and, with an outer step on the averaged updates, {@code outer-velocity.bin} (its momentum, ND4J's
+ * binary form, its sha256 in checkpoint.json), each written to a hidden sibling and renamed into place; the newest
+ * {@code kept} are kept. Beside them, {@code metrics.json} holds the metrics of every finished epoch, rewritten
+ * (atomically) after each epoch so that users can watch a long run.
  *
  * <p>The recipe is the settings that decide what training computes (the network, the data, the seed, the batch and
  * worker layout: anything that would make a resumed run differ from an uninterrupted one); {@link #newest} refuses a
@@ -49,17 +54,20 @@ public final class Checkpoints {
   private static final Logger LOG = LoggerFactory.getLogger(Checkpoints.class);
   private static final String MODEL_ZIP = "model.zip";
   private static final String CHECKPOINT_JSON = "checkpoint.json";
+  private static final String OUTER_VELOCITY = "outer-velocity.bin";
   private static final String METRICS_JSON = "metrics.json";
   /** Settings a resumed run may change: they do not alter what the remaining epochs compute from a checkpoint. */
   private static final List<String> RESUMABLE_CHANGES = List.of("train.epochs", "train.learning-rate",
       "train.checkpoint-dir", "train.checkpoint-every-epochs", "train.checkpoints-kept", "train.eval-batch-size",
       "train.prefetch-batches");
 
-  /** A checkpoint read back. */
-  record Restored(int epoch, MultiLayerNetwork network, List<EpochMetrics> metrics, String path) {}
+  /** A checkpoint read back; {@code outerVelocity} null when the run had no outer momentum. */
+  record Restored(int epoch, MultiLayerNetwork network, INDArray outerVelocity, List<EpochMetrics> metrics,
+      String path) {}
 
-  /** What checkpoint.json holds. */
-  record State(int epoch, Map<String, String> recipe, List<EpochMetrics> metrics, String modelSha256) {}
+  /** What checkpoint.json holds; {@code outerVelocitySha256} null when there is no outer-velocity.bin. */
+  record State(int epoch, Map<String, String> recipe, List<EpochMetrics> metrics, String modelSha256,
+      String outerVelocitySha256) {}
 
   private final String dir;
   private final int every;
@@ -123,14 +131,16 @@ public final class Checkpoints {
   /**
    * Records a finished epoch: metrics.json always, a checkpoint after every {@code every} epochs and after
    * {@code lastEpoch}; then deletes all but the newest {@code kept} checkpoints.
+   *
+   * @param outerVelocity the outer step's momentum, or null for none
    */
-  void epochDone(int epoch, int lastEpoch, MultiLayerNetwork net, List<EpochMetrics> metrics,
-      Map<String, String> recipe) throws IOException {
+  void epochDone(int epoch, int lastEpoch, MultiLayerNetwork net, INDArray outerVelocity,
+      List<EpochMetrics> metrics, Map<String, String> recipe) throws IOException {
     Path root = new Path(dir);
     FileSystem fs = root.getFileSystem(hadoopConf);
     fs.mkdirs(root);
     if (epoch % every == 0 || epoch == lastEpoch) {
-      write(fs, epoch, net, metrics, recipe);
+      write(fs, epoch, net, outerVelocity, metrics, recipe);
       List<Path> checkpoints = checkpoints(fs);
       for (Path old : checkpoints.subList(Math.min(kept, checkpoints.size()), checkpoints.size())) {
         fs.delete(old, true);
@@ -139,8 +149,8 @@ public final class Checkpoints {
     AtomicFile.write(new Path(root, METRICS_JSON).toString(), JsonFiles.MAPPER.writeValueAsBytes(metrics), hadoopConf);
   }
 
-  private void write(FileSystem fs, int epoch, MultiLayerNetwork net, List<EpochMetrics> metrics,
-      Map<String, String> recipe) throws IOException {
+  private void write(FileSystem fs, int epoch, MultiLayerNetwork net, INDArray outerVelocity,
+      List<EpochMetrics> metrics, Map<String, String> recipe) throws IOException {
     String target = new Path(dir, String.format("epoch-%04d", epoch)).toString();
     String staging = AtomicDirectory.staging(target);
     try {
@@ -148,8 +158,17 @@ public final class Checkpoints {
       try (OutputStream out = new DigestOutputStream(fs.create(new Path(staging, MODEL_ZIP), false), digest)) {
         ModelSerializer.writeModel(net, out, true);
       }
-      State state = new State(epoch, new TreeMap<>(recipe), List.copyOf(metrics),
-          HexFormat.of().formatHex(digest.digest()));
+      String modelSha256 = HexFormat.of().formatHex(digest.digest());
+      String velocitySha256 = null;
+      if (outerVelocity != null) {
+        MessageDigest velocityDigest = sha256Digest();
+        try (DataOutputStream out = new DataOutputStream(new DigestOutputStream(
+            fs.create(new Path(staging, OUTER_VELOCITY), false), velocityDigest))) {
+          Nd4j.write(outerVelocity, out);
+        }
+        velocitySha256 = HexFormat.of().formatHex(velocityDigest.digest());
+      }
+      State state = new State(epoch, new TreeMap<>(recipe), List.copyOf(metrics), modelSha256, velocitySha256);
       try (OutputStream out = fs.create(new Path(staging, CHECKPOINT_JSON), false)) {
         JsonFiles.MAPPER.writeValue(out, state);
       }
@@ -177,6 +196,7 @@ public final class Checkpoints {
     for (Path checkpoint : checkpoints(fs)) {
       State state;
       byte[] zip;
+      byte[] velocity = null;
       try {
         try (InputStream in = fs.open(new Path(checkpoint, CHECKPOINT_JSON))) {
           state = JsonFiles.MAPPER.readValue(in, new TypeReference<State>() {});
@@ -184,18 +204,24 @@ public final class Checkpoints {
         try (InputStream in = fs.open(new Path(checkpoint, MODEL_ZIP))) {
           zip = in.readAllBytes();
         }
+        if (state.outerVelocitySha256() != null) {
+          try (InputStream in = fs.open(new Path(checkpoint, OUTER_VELOCITY))) {
+            velocity = in.readAllBytes();
+          }
+        }
       } catch (IOException e) {
         LOG.warn("train: passing over checkpoint {}: it cannot be read ({})", checkpoint, e.getMessage());
         continue;
       }
-      if (!HexFormat.of().formatHex(sha256Digest().digest(zip)).equals(state.modelSha256())) {
-        LOG.warn("train: passing over checkpoint {}: its model.zip does not match the sha256 it recorded",
-            checkpoint);
+      if (!matches(zip, state.modelSha256()) || velocity != null && !matches(velocity, state.outerVelocitySha256())) {
+        LOG.warn("train: passing over checkpoint {}: a file does not match the sha256 it recorded", checkpoint);
         continue;
       }
       requireSameRecipe(checkpoint, state.recipe(), recipe);
       MultiLayerNetwork net = ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(zip), true);
-      return Optional.of(new Restored(state.epoch(), net, state.metrics(), checkpoint.toString()));
+      INDArray outerVelocity = velocity == null ? null
+          : Nd4j.read(new DataInputStream(new ByteArrayInputStream(velocity)));
+      return Optional.of(new Restored(state.epoch(), net, outerVelocity, state.metrics(), checkpoint.toString()));
     }
     return Optional.empty();
   }
@@ -235,6 +261,10 @@ public final class Checkpoints {
 
   private static int epochOf(Path checkpoint) {
     return Integer.parseInt(checkpoint.getName().substring("epoch-".length()));
+  }
+
+  private static boolean matches(byte[] bytes, String sha256) {
+    return HexFormat.of().formatHex(sha256Digest().digest(bytes)).equals(sha256);
   }
 
   private static MessageDigest sha256Digest() {

@@ -17,6 +17,7 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,13 +80,15 @@ final class EpochLoop {
    *
    * @return where the time of each epoch's averaging rounds went
    */
-  List<RoundTimings> run(MultiLayerNetwork net, List<EpochMetrics> metrics) throws IOException {
+  List<RoundTimings> run(MultiLayerNetwork net, INDArray outerVelocity, List<EpochMetrics> metrics)
+      throws IOException {
+    master.setOuterVelocity(outerVelocity);
     SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(JavaSparkContext.fromSparkContext(context), net, master);
     List<RoundTimings> rounds = new ArrayList<>();
     for (int epoch = metrics.size() + 1; epoch <= train.epochs(); epoch++) {
       metrics.add(epoch(epoch, sparkNet));
       if (checkpoints != null) {
-        checkpoints.epochDone(epoch, train.epochs(), net, metrics, recipeKey);
+        checkpoints.epochDone(epoch, train.epochs(), net, master.outerVelocity(), metrics, recipeKey);
       }
       rounds.add(master.lastRoundTimings());
     }

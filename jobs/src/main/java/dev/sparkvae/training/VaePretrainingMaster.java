@@ -19,12 +19,16 @@ import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingResult;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingWorker;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 
 /**
  * dl4j-spark's {@link ParameterAveragingTrainingMaster} with {@link VaePretrainingWorker}s: each round broadcasts
  * the parameters and the updater state, every worker fits {@code averagingFrequency} minibatches of
- * {@code batchSizePerWorker} examples, and parameters and updater state are averaged.
+ * {@code batchSizePerWorker} examples, and parameters and updater state are averaged; with an outer step
+ * ({@code train.outer-learning-rate}, {@code train.outer-momentum}) the driver then moves the parameters from the
+ * round's start along the average's update, with Nesterov momentum across rounds ({@link #outerVelocity()}, which a
+ * checkpoint must carry for a resumed run to continue exactly).
  *
  * <p>The network's iteration counter advances by the steps each worker took in the round (the most any worker took;
  * equal shares take equally many), so that Adam's bias correction and the workers' noise seeds, both keyed by it,
@@ -51,6 +55,11 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
   private static final int NO_MINIBATCH_CAP = 0;
 
   private final long runSeed;
+  private final double outerLearningRate;
+  private final double outerMomentum;
+  /** The Nesterov velocity of the outer step, on the driver; null before the first round or without one. */
+  private transient INDArray outerVelocity;
+  private transient INDArray roundStartParams;
   /** Identifies this training run to the workers, which keep its network between rounds. */
   private final String runId = UUID.randomUUID().toString();
   private final List<Double> roundScores = new ArrayList<>();
@@ -74,9 +83,11 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
     void roundDone(int round, int rounds, double score);
   }
 
-  protected VaePretrainingMaster(Builder builder, long runSeed) {
+  protected VaePretrainingMaster(Builder builder, long runSeed, double outerLearningRate, double outerMomentum) {
     super(builder);
     this.runSeed = runSeed;
+    this.outerLearningRate = outerLearningRate;
+    this.outerMomentum = outerMomentum;
   }
 
   /** A master for {@code workers} workers (0 = Spark's default parallelism) with the given settings. */
@@ -90,7 +101,8 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
         .rddTrainingApproach(RDDTrainingApproach.Direct)
         .repartionData(Repartition.Never)
         .storageLevel(TRAINING_DATA_STORAGE);
-    return new VaePretrainingMaster(builder, settings.seed());
+    return new VaePretrainingMaster(builder, settings.seed(), settings.outerLearningRate(),
+        settings.outerMomentum());
   }
 
   /** Receives every round's score; null for none. */
@@ -103,6 +115,16 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
     List<Double> scores = List.copyOf(roundScores);
     roundScores.clear();
     return scores;
+  }
+
+  /** The outer step's momentum (one value per parameter), or null before the first round or without one. */
+  INDArray outerVelocity() {
+    return outerVelocity;
+  }
+
+  /** Continues the outer step's momentum from a checkpoint; null to start without. */
+  void setOuterVelocity(INDArray velocity) {
+    outerVelocity = velocity;
   }
 
   /** Where the time of the last {@code fit} went; null before the first. */
@@ -191,6 +213,7 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
     }
     MultiLayerNetwork net = network.getNetwork();
     roundStartIteration = net.getLayerWiseConfigurations().getIterationCount();
+    roundStartParams = outerLearningRate != 1 || outerMomentum != 0 ? net.params().dup() : null;
     NetBroadcastTuple tuple = new NetBroadcastTuple(net.getLayerWiseConfigurations(), net.params(),
         net.getUpdater().getStateViewArray());
     lastBroadcast = network.getSparkContext().broadcast(tuple);
@@ -205,6 +228,17 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
     return worker;
   }
 
+  /**
+   * The outer step on the round's averaged update Δ = θ_average − θ_start: v = β·v + Δ, then
+   * θ = θ_start + α·(Δ + β·v) (Nesterov momentum on the rounds' updates). The updater state stays the average.
+   */
+  private void stepOnAverage(MultiLayerNetwork net) {
+    INDArray delta = net.params().sub(roundStartParams);
+    outerVelocity = outerVelocity == null ? delta.dup() : outerVelocity.muli(outerMomentum).addi(delta);
+    net.setParams(roundStartParams.addi(delta.addi(outerVelocity.mul(outerMomentum)).muli(outerLearningRate)));
+    roundStartParams = null;
+  }
+
   @Override
   public ParameterAveragingTrainingWorker getWorkerInstance(SparkComputationGraph graph) {
     throw new UnsupportedOperationException("VAE pretraining runs on a MultiLayerNetwork, not a ComputationGraph");
@@ -215,6 +249,9 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
       JavaRDD<ParameterAveragingTrainingResult> results, int splitNum, int totalSplits) {
     long start = System.nanoTime();
     super.processResults(network, graph, results, splitNum, totalSplits);
+    if (roundStartParams != null) {
+      stepOnAverage(network.getNetwork());
+    }
     lastMark = System.nanoTime();
     jobNanos += lastMark - start;
     rounds++;

@@ -39,6 +39,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -146,8 +147,9 @@ public final class VaeTraining {
           ? checkpoints.newest(recipeKey) : Optional.empty();
       List<EpochMetrics> metrics = new ArrayList<>();
       MultiLayerNetwork net = startOrResume(restored, inputs.resume(), schema, metrics);
+      INDArray outerVelocity = restored.map(Checkpoints.Restored::outerVelocity).orElse(null);
       List<RoundTimings> rounds = new EpochLoop(spark.sparkContext(), recipe.train(), workers, rows, features,
-          checkpoints, recipeKey).run(net, metrics);
+          checkpoints, recipeKey).run(net, outerVelocity, metrics);
       MultiLayerNetwork served = features.scaling().foldInto(net);
       return new Trained(served, modelInfo(features, rows, served), metrics, rows.trainCount(),
           rows.heldOutCount(), bad, check, split.train(), split.heldOut(),

@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** Checkpoints, resume and the divergence guard of {@code train}, on real local Spark. */
@@ -35,20 +37,27 @@ class CheckpointTest {
     }
   }
 
-  @Test
-  void aResumedRunContinuesTheEpochsAndEndsWhereAnUninterruptedRunEnds() throws Exception {
+  /** The plain average, and an outer step with momentum, whose velocity the checkpoint must carry. */
+  @ParameterizedTest(name = "outer momentum {0}, outer learning rate {1}")
+  @CsvSource({"0.0, 1.0", "0.9, 0.7"})
+  void aResumedRunContinuesTheEpochsAndEndsWhereAnUninterruptedRunEnds(double momentum, double outerRate)
+      throws Exception {
+    String outer = "train.outer-momentum=" + momentum;
+    String outerLr = "train.outer-learning-rate=" + outerRate;
     String uninterrupted = dir.resolve("uninterrupted").toString();
-    TrainJob.Result whole = train(uninterrupted, false, false, "train.epochs=3");
+    TrainJob.Result whole = train(uninterrupted, false, false, "train.epochs=3", outer, outerLr);
     assertThat(checkpoints(uninterrupted)).as("the newest 2 kept, and the metrics")
         .containsExactly("epoch-0002", "epoch-0003", "metrics.json");
     JsonNode watched = JsonFiles.MAPPER.readTree(Path.of(uninterrupted + ".checkpoints/metrics.json").toFile());
     assertThat(watched.size()).isEqualTo(3);
 
     String interrupted = dir.resolve("interrupted").toString();
-    train(interrupted, false, false, "train.epochs=2");
+    train(interrupted, false, false, "train.epochs=2", outer, outerLr);
+    assertThat(Files.exists(Path.of(interrupted + ".checkpoints/epoch-0002/outer-velocity.bin")))
+        .as("the outer velocity saved").isEqualTo(momentum > 0);
     // As if the driver died after the second epoch's checkpoint, before the model was written.
     deleteRecursively(Path.of(interrupted));
-    TrainJob.Result resumed = train(interrupted, false, true, "train.epochs=3");
+    TrainJob.Result resumed = train(interrupted, false, true, "train.epochs=3", outer, outerLr);
 
     assertThat(resumed.resumedAfterEpoch()).isEqualTo(2);
     assertThat(resumed.metrics()).extracting(EpochMetrics::epoch).containsExactly(1, 2, 3);

@@ -14,7 +14,8 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -23,17 +24,21 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Two workers with rounds of unequal length (5 minibatches each, averaging every 2: rounds of 3 and 2 steps), against
  * the same training computed here without Spark: every worker steps from the round's state with the noise seed of
- * its partition and iteration, then parameters and Adam state are the mean of the workers'.
+ * its partition and iteration, then parameters and Adam state are the mean of the workers'. With an outer step, the
+ * driver then moves from the round's start along the averaged update with Nesterov momentum, computed here on plain
+ * float arrays: v = β·v + Δ, θ = θ_start + α·(Δ + β·v), Adam's state staying the mean.
  */
 class ParameterAveragingTest {
   private static final int WORKERS = 2;
   private static final int MINIBATCHES_PER_WORKER = 5;
   private static final int ROWS = 10;
 
-  @Test
-  void twoWorkersAverageTheirParametersAndCountEveryStep() {
+  @ParameterizedTest(name = "outer momentum {0}, outer learning rate {1}")
+  @CsvSource({"0.0, 1.0", "0.9, 0.7", "0.0, 2.0"})
+  void twoWorkersAverageTheirParametersAndCountEveryStep(double momentum, double outerRate) {
     Settings settings = TestSpark.smallRecipe("train.batch-size-per-worker=" + ROWS, "train.averaging-frequency=2",
-        "train.workers=" + WORKERS, "train.seed=5");
+        "train.workers=" + WORKERS, "train.seed=5", "train.outer-momentum=" + momentum,
+        "train.outer-learning-rate=" + outerRate);
     VaeSpec spec = VaeSpec.from(settings);
     TrainSettings train = TrainSettings.from(settings);
     List<List<INDArray>> shares = new ArrayList<>();
@@ -53,10 +58,13 @@ class ParameterAveragingTest {
     MultiLayerNetwork distributed = VaeNetworks.create(spec, train, 784);
     SparkDl4jMultiLayer spark = new SparkDl4jMultiLayer(jsc, distributed, VaePretrainingMaster.create(train, WORKERS));
     MultiLayerNetwork expected = VaeNetworks.create(spec, train, 784);
+    float[] velocity = null;
     for (int epoch = 1; epoch <= 2; epoch++) {
       spark.fit(data);
       for (int round = 0; round < 2; round++) {
+        float[] start = expected.params().toFloatVector();
         averagedRound(expected, spec, train, shares, round, 2);
+        velocity = outerStep(expected, start, velocity, (float) momentum, (float) outerRate);
       }
       assertThat(distributed.getLayerWiseConfigurations().getIterationCount())
           .as("steps per worker after epoch %d", epoch).isEqualTo(epoch * MINIBATCHES_PER_WORKER);
@@ -65,6 +73,23 @@ class ParameterAveragingTest {
           .isEqualTo(expected.getUpdater().getStateViewArray());
     }
     data.unpersist();
+  }
+
+  /** The outer step on plain floats, in the order of the master's operations; returns the new velocity. */
+  private static float[] outerStep(MultiLayerNetwork net, float[] start, float[] velocity, float momentum,
+      float rate) {
+    float[] average = net.params().toFloatVector();
+    float[] next = new float[average.length];
+    float[] params = new float[average.length];
+    for (int i = 0; i < average.length; i++) {
+      float delta = average[i] - start[i];
+      next[i] = velocity == null ? delta : velocity[i] * momentum + delta;
+      params[i] = start[i] + (delta + next[i] * momentum) * rate;
+    }
+    if (momentum != 0 || rate != 1) {
+      net.setParams(Nd4j.createFromArray(params).reshape(1, params.length));
+    }
+    return next;
   }
 
   /** One round computed without Spark: round {@code round} of {@code rounds} takes minibatch i when i % rounds is it. */
