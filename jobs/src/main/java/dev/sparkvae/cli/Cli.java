@@ -2,6 +2,7 @@ package dev.sparkvae.cli;
 
 import dev.sparkvae.config.InvalidSettingException;
 import dev.sparkvae.config.Settings;
+import dev.sparkvae.runtime.DriverExit;
 import dev.sparkvae.training.VaeTraining;
 import java.io.File;
 import java.io.PrintWriter;
@@ -38,7 +39,7 @@ public final class Cli implements Callable<Integer> {
   PrintWriter err;
 
   public static void main(String[] args) {
-    System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+    DriverExit.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
   }
 
   /** Runs the command line; returns the exit code (0 success, 1 failure, 2 usage error). */
