@@ -7,7 +7,7 @@ import java.util.function.IntConsumer;
  * Ends the driver's main with a job's exit status. Outside YARN's ApplicationMaster that is {@code System.exit}. In
  * YARN cluster mode the driver's main runs inside the ApplicationMaster, which reports the application FAILED when
  * the user class calls {@code System.exit}, even with status 0: there a success returns, and a failure throws, so
- * that YARN reports FAILED with the status in its diagnostics.
+ * that YARN reports FAILED with the job's failure line in its diagnostics (which spark-submit prints).
  */
 public final class DriverExit {
   private DriverExit() {}
@@ -15,18 +15,19 @@ public final class DriverExit {
   /**
    * Exits with {@code status}, or, in the ApplicationMaster, returns for 0 and throws for anything else.
    *
+   * @param failure the line the job printed when it failed, or null: YARN's diagnostics show it
    * @throws JobFailedException in the ApplicationMaster, for a non-zero status
    */
-  public static void exit(int status) {
-    exit(status, System.getProperties(), System::exit);
+  public static void exit(int status, String failure) {
+    exit(status, failure, System.getProperties(), System::exit);
   }
 
-  /** {@link #exit(int)} with the JVM's system properties and its exit given. */
-  static void exit(int status, Properties system, IntConsumer jvmExit) {
+  /** {@link #exit(int, String)} with the JVM's system properties and its exit given. */
+  static void exit(int status, String failure, Properties system, IntConsumer jvmExit) {
     if (!inYarnApplicationMaster(system)) {
       jvmExit.accept(status);
     } else if (status != 0) {
-      throw new JobFailedException(status);
+      throw new JobFailedException(status, failure);
     }
   }
 
@@ -36,12 +37,13 @@ public final class DriverExit {
         && "cluster".equals(system.getProperty("spark.submit.deployMode"));
   }
 
-  /** A job that ended with a non-zero status in the ApplicationMaster; its reason is on the driver's stderr. */
+  /** A job that ended with a non-zero status in the ApplicationMaster: its failure line, or the status. */
   public static final class JobFailedException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    JobFailedException(int status) {
-      super("spark-vae job failed with exit status " + status + " (its reason is on the driver's stderr)");
+    JobFailedException(int status, String failure) {
+      super(failure != null ? failure
+          : "spark-vae exited with status " + status + " (its reason is on the driver's stderr)");
     }
   }
 }

@@ -10,17 +10,19 @@ import org.junit.jupiter.api.Test;
 
 /**
  * How the driver's main ends: with the JVM's exit everywhere but in YARN's ApplicationMaster (the system properties
- * it sets are given here, as it sets them), where a success returns and a failure throws.
+ * it sets are given here, as it sets them), where a success returns and a failure throws with the job's failure
+ * line.
  */
 class DriverExitTest {
   private final List<Integer> exits = new ArrayList<>();
 
   @Test
   void outsideTheApplicationMasterTheJvmExitsWithTheStatus() {
-    DriverExit.exit(0, new Properties(), exits::add);
-    DriverExit.exit(1, properties("spark.master", "yarn", "spark.submit.deployMode", "client"), exits::add);
-    DriverExit.exit(2, properties("spark.master", "spark://127.0.0.1:7077", "spark.submit.deployMode", "cluster"),
-        exits::add);
+    DriverExit.exit(0, null, new Properties(), exits::add);
+    DriverExit.exit(1, "sparkvae train failed: no input", properties("spark.master", "yarn",
+        "spark.submit.deployMode", "client"), exits::add);
+    DriverExit.exit(2, null, properties("spark.master", "spark://127.0.0.1:7077", "spark.submit.deployMode",
+        "cluster"), exits::add);
     assertThat(exits).containsExactly(0, 1, 2);
   }
 
@@ -29,10 +31,12 @@ class DriverExitTest {
     Properties master = properties("spark.master", "yarn", "spark.submit.deployMode", "cluster", "spark.yarn.app.id",
         "application_1764685861234_0002");
 
-    DriverExit.exit(0, master, exits::add);
-    assertThatThrownBy(() -> DriverExit.exit(1, master, exits::add))
+    DriverExit.exit(0, null, master, exits::add);
+    assertThatThrownBy(() -> DriverExit.exit(1, "sparkvae train failed: no input", master, exits::add))
+        .isInstanceOf(DriverExit.JobFailedException.class).hasMessage("sparkvae train failed: no input");
+    assertThatThrownBy(() -> DriverExit.exit(2, null, master, exits::add))
         .isInstanceOf(DriverExit.JobFailedException.class)
-        .hasMessage("spark-vae job failed with exit status 1 (its reason is on the driver's stderr)");
+        .hasMessage("spark-vae exited with status 2 (its reason is on the driver's stderr)");
     assertThat(exits).as("no System.exit in the ApplicationMaster").isEmpty();
   }
 
