@@ -30,9 +30,8 @@ import org.apache.hadoop.yarn.server.MiniYARNCluster;
  * {@code spark.yarn.jars} at the Spark home's jars on this machine, so that no submission uploads Spark.
  *
  * <p>An application gets one attempt, so a failure is final at once. The NodeManager offers 10 GB in steps of
- * 64 MB, kills a container whose processes exceed its physical memory (checked twice a second; the virtual-memory
- * check is off, as on most clusters, since the JVM reserves far more address space than it uses), gives containers
- * this JVM's JAVA_HOME, and keeps their logs in its log directory ({@link #containerLogs}). The daemons are
+ * 64 MB, has its physical-memory check on (every half second) and its virtual-memory check off, as on most
+ * clusters, since the JVM reserves far more address space than it uses, gives containers this JVM's JAVA_HOME, and keeps their logs in its log directory ({@link #containerLogs}). The daemons are
  * in-process: their threads share the test JVM's heap.
  */
 final class MiniYarn implements AutoCloseable {
@@ -82,6 +81,12 @@ final class MiniYarn implements AutoCloseable {
     conf.set("yarn.scheduler.capacity.root.default.acl_submit_applications", "*");
     conf.set("yarn.scheduler.capacity.maximum-am-resource-percent", "0.5");
     conf.set("yarn.scheduler.capacity.node-locality-delay", "-1");
+    // MiniYARNCluster turns the container monitor off unless told to leave it to the configuration, which must
+    // then name how it measures a container's processes.
+    conf.setBoolean(YarnConfiguration.YARN_MINICLUSTER_CONTROL_RESOURCE_MONITORING, true);
+    conf.set(YarnConfiguration.NM_CONTAINER_MON_RESOURCE_CALCULATOR,
+        "org.apache.hadoop.yarn.util.LinuxResourceCalculatorPlugin");
+    conf.set(YarnConfiguration.NM_CONTAINER_MON_PROCESS_TREE, "org.apache.hadoop.yarn.util.ProcfsBasedProcessTree");
     conf.setBoolean(YarnConfiguration.NM_PMEM_CHECK_ENABLED, true);
     conf.setBoolean(YarnConfiguration.NM_VMEM_CHECK_ENABLED, false);
     conf.setLong(YarnConfiguration.NM_CONTAINER_MON_INTERVAL_MS, 500);
