@@ -2,6 +2,7 @@ package dev.sparkvae.bench;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sparkvae.cluster.ClusterProfile;
 import dev.sparkvae.config.Settings;
 import dev.sparkvae.config.TrainSettings;
 import dev.sparkvae.config.VaeSpec;
@@ -10,6 +11,7 @@ import dev.sparkvae.io.JsonFiles;
 import dev.sparkvae.jobs.TrainJob;
 import dev.sparkvae.model.EpochMetrics;
 import dev.sparkvae.model.VaeNetworks;
+import dev.sparkvae.runtime.ContainerMemoryKills;
 import dev.sparkvae.runtime.SparkSessions;
 import dev.sparkvae.training.RoundTimings;
 import dev.sparkvae.training.VaePretrainingStep;
@@ -187,7 +189,8 @@ public final class TrainSpeedBenchmark {
     float[][] test = IdxFile.readImages(Path.of(option("--test-images")), Integer.MAX_VALUE);
     TrainJob.Result result;
     String master;
-    try (SparkSession spark = SparkSessions.create(settings, "spark-vae train speed benchmark")) {
+    try (SparkSession spark = SparkSessions.create(settings, "spark-vae train speed benchmark",
+        new ContainerMemoryKills(ClusterProfile.from(settings)))) {
       master = spark.sparkContext().master();
       result = new TrainJob(spark, settings, new TrainJob.Options().input(option("--input")).test(option("--test"))
           .model(option("--work") + "/model-" + option("--label").replaceAll("[^A-Za-z0-9]+", "-")).overwrite(true))

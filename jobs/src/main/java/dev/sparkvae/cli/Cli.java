@@ -2,6 +2,7 @@ package dev.sparkvae.cli;
 
 import dev.sparkvae.config.InvalidSettingException;
 import dev.sparkvae.config.Settings;
+import dev.sparkvae.runtime.DriverExit;
 import dev.sparkvae.training.VaeTraining;
 import java.io.File;
 import java.io.PrintWriter;
@@ -36,21 +37,29 @@ public final class Cli implements Callable<Integer> {
 
   PrintWriter out;
   PrintWriter err;
+  /** The line a failed job printed, or null. */
+  private String failure;
 
   public static void main(String[] args) {
-    System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+    Cli cli = new Cli();
+    int code = cli.execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+    DriverExit.exit(code, cli.failure);
   }
 
   /** Runs the command line; returns the exit code (0 success, 1 failure, 2 usage error). */
   public static int run(PrintWriter out, PrintWriter err, String... args) {
-    Cli cli = new Cli();
-    cli.out = out;
-    cli.err = err;
-    return commandLine(cli)
+    return new Cli().execute(out, err, args);
+  }
+
+  private int execute(PrintWriter out, PrintWriter err, String... args) {
+    this.out = out;
+    this.err = err;
+    return commandLine(this)
         .setOut(out)
         .setErr(err)
         .setExecutionExceptionHandler((e, line, parsed) -> {
-          err.println("sparkvae " + line.getCommandName() + " failed: " + Failures.reason(e));
+          failure = "sparkvae " + line.getCommandName() + " failed: " + Failures.reason(e);
+          err.println(failure);
           LOG.debug("failure", e);
           return 1;
         })

@@ -2,6 +2,7 @@ package dev.sparkvae.cli;
 
 import dev.sparkvae.config.InvalidSettingException;
 import dev.sparkvae.data.BadRowException;
+import dev.sparkvae.runtime.ContainerKilledException;
 import dev.sparkvae.training.TrainingDivergedException;
 
 /** The one line a failed job tells its user. */
@@ -16,7 +17,7 @@ public final class Failures {
     Throwable deepest = e;
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof BadRowException || t instanceof InvalidSettingException
-          || t instanceof TrainingDivergedException) {
+          || t instanceof TrainingDivergedException || t instanceof ContainerKilledException) {
         return t.getMessage();
       }
       if (t.getMessage() != null) {

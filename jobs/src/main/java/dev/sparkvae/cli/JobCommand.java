@@ -1,8 +1,10 @@
 package dev.sparkvae.cli;
 
+import dev.sparkvae.cluster.ClusterProfile;
 import dev.sparkvae.config.Settings;
 import dev.sparkvae.jobs.JobOptions;
 import dev.sparkvae.jobs.JobResult;
+import dev.sparkvae.runtime.ContainerMemoryKills;
 import dev.sparkvae.runtime.SparkSessions;
 import java.io.File;
 import java.util.ArrayList;
@@ -56,13 +58,15 @@ abstract class JobCommand<O extends JobOptions> implements Callable<Integer> {
   public Integer call() throws Exception {
     Settings settings = settings();
     String name = spec.name();
-    try (SparkSession spark = SparkSessions.create(settings, "spark-vae " + name)) {
-      cli.out.println(JobRun.execute(spark, name, settings, summaryFile, options.overwrite(), cli.err, summary -> {
-        options.recordInputs(summary);
-        JobResult result = job.run(spark, settings, options);
-        result.summarize(summary);
-        return result.message();
-      }));
+    ContainerMemoryKills kills = new ContainerMemoryKills(ClusterProfile.from(settings));
+    try (SparkSession spark = SparkSessions.create(settings, "spark-vae " + name, kills)) {
+      cli.out.println(JobRun.execute(spark, name, settings, summaryFile, options.overwrite(), cli.err, kills,
+          summary -> {
+            options.recordInputs(summary);
+            JobResult result = job.run(spark, settings, options);
+            result.summarize(summary);
+            return result.message();
+          }));
     }
     return 0;
   }

@@ -6,6 +6,7 @@ import dev.sparkvae.config.Settings;
 import dev.sparkvae.io.AtomicDirectory;
 import dev.sparkvae.io.RunSummary;
 import dev.sparkvae.runtime.ConsoleProgress;
+import dev.sparkvae.runtime.ContainerMemoryKills;
 import dev.sparkvae.training.VaeTraining;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -40,9 +41,10 @@ final class JobRun {
    * @param summaryFile where to write the run summary JSON (any Hadoop path), or null
    * @param overwrite replace an existing summary file (checked before any work)
    * @param console where the progress line goes (stderr)
+   * @param kills the session's watch on containers killed for their memory, which explains a failure after one
    */
   static String execute(SparkSession spark, String job, Settings settings, String summaryFile, boolean overwrite,
-      PrintWriter console, Work work) throws Exception {
+      PrintWriter console, ContainerMemoryKills kills, Work work) throws Exception {
     SparkContext sc = spark.sparkContext();
     if (summaryFile != null) {
       AtomicDirectory.checkWritable(summaryFile, overwrite, sc.hadoopConfiguration());
@@ -57,12 +59,13 @@ final class JobRun {
       finish(sc, settings, summary, summaryFile, null);
       return line;
     } catch (Exception e) {
+      Exception failure = kills.explain(e);
       try {
-        finish(sc, settings, summary, summaryFile, Failures.reason(e));
+        finish(sc, settings, summary, summaryFile, Failures.reason(failure));
       } catch (Exception summaryFailure) {
-        e.addSuppressed(summaryFailure);
+        failure.addSuppressed(summaryFailure);
       }
-      throw e;
+      throw failure;
     } finally {
       if (progress != null) {
         progress.close();

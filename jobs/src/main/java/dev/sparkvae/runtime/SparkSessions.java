@@ -19,10 +19,11 @@ public final class SparkSessions {
   /**
    * Gets or creates the session; settings already present in the SparkConf (from spark-submit) win.
    *
+   * @param kills registered on the session before the backend check, which is the first Spark job
    * @throws dev.sparkvae.config.InvalidSettingException on an invalid profile, or when ND4J loaded another backend
    *     than the profile asks for (the session is stopped first)
    */
-  public static SparkSession create(Settings settings, String appName) {
+  public static SparkSession create(Settings settings, String appName, ContainerMemoryKills kills) {
     BlasKernel.chooseForThisProcess();
     ClusterProfile profile = ClusterProfile.from(settings);
     if (profile.isLocal()) {
@@ -38,11 +39,12 @@ public final class SparkSessions {
       }
     }
     SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
+    spark.sparkContext().addSparkListener(kills);
     try {
       BackendCheck.check(spark, profile, profile.isLocal());
     } catch (RuntimeException e) {
       spark.stop();
-      throw e;
+      throw kills.explain(e);
     }
     return spark;
   }

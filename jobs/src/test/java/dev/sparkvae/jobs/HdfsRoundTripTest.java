@@ -38,11 +38,7 @@ class HdfsRoundTripTest {
 
   @BeforeAll
   static void startHdfs() throws IOException {
-    Configuration conf = new Configuration();
-    conf.set("dfs.namenode.rpc-address", "127.0.0.1:0");
-    hdfs = new MiniDFSCluster.Builder(conf, dir.resolve("hdfs").toFile()).numDataNodes(1).nameNodePort(0)
-        .nameNodeHttpPort(0).build();
-    hdfs.waitActive();
+    hdfs = MiniYarn.startHdfs(new Configuration(), dir.resolve("hdfs"));
   }
 
   @AfterAll

@@ -9,7 +9,7 @@ public final class LoadedLibraries {
 
   /**
    * The version of the library that holds {@code type}: the directory of its jar, which Maven's repository layout
-   * names after the version ({@code .../spark-core_2.12/3.5.7/spark-core_2.12-3.5.7.jar}).
+   * names after the version ({@code .../spark-core_2.12/3.5.9/spark-core_2.12-3.5.9.jar}).
    */
   public static String version(Class<?> type) {
     try {

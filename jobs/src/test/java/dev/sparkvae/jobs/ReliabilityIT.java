@@ -14,7 +14,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -78,13 +77,9 @@ class ReliabilityIT {
         .isEqualTo(TestSpark.session().read().parquet(clean).orderBy("id").collectAsList());
   }
 
-  /** The training recipe of the cluster scenarios: the committed sample, a small network, 2 workers, 2 epochs. */
+  /** The training recipe of the cluster scenarios ({@link ReferenceRun}'s). */
   private static List<String> trainRecipe(Path model) {
-    String sample = TestSpark.SAMPLE.toString();
-    return List.of("train", "--input", sample + "/train", "--test", sample + "/test", "--model", model.toString(),
-        "--epochs", "2", "--set", "vae.encoder-sizes=[32]", "--set", "vae.decoder-sizes=[32]", "--set",
-        "vae.latent-size=8", "--set", "train.workers=2", "--set", "train.batch-size-per-worker=50", "--set",
-        "train.averaging-frequency=2");
+    return ReferenceRun.train(TestSpark.SAMPLE.toString(), model.toString());
   }
 
   /** The model of an undisturbed run of {@link #trainRecipe}, trained on the cluster once for the tests. */
@@ -110,7 +105,7 @@ class ReliabilityIT {
     assertThat(killed.output()).as("the executor JVM of worker 0 died in a round, which ran again")
         .containsPattern("ExecutorLostFailure \\(executor \\d exited caused by one of the running tasks\\) Reason: "
             + "Command exited with code 137");
-    INDArray trained = parameters(recovered);
+    INDArray trained = ReferenceRun.parameters(recovered);
     assertThat(trained.isInfinite().any() || trained.isNaN().any()).as("finite parameters").isFalse();
     double cleanElbo = lastTestNegElbo(undisturbed);
     double recoveredElbo = lastTestNegElbo(recovered);
@@ -118,7 +113,7 @@ class ReliabilityIT {
         cleanElbo, recoveredElbo);
     // The round ran again from the same broadcast on the same minibatches with the same seeds: nothing changes.
     assertThat(recoveredElbo).as("test -ELBO of the undisturbed run, to the bit").isEqualTo(cleanElbo);
-    assertThat(trained).as("the parameters of the undisturbed run").isEqualTo(parameters(undisturbed));
+    assertThat(trained).as("the parameters of the undisturbed run").isEqualTo(ReferenceRun.parameters(undisturbed));
   }
 
   @Test
@@ -153,7 +148,8 @@ class ReliabilityIT {
         + "%.4f%n", cleanElbo, resumedElbo);
     // The checkpoint holds parameters, Adam's state and counters to the bit, and every epoch is seeded.
     assertThat(resumedElbo).as("test -ELBO of the uninterrupted run, to the bit").isEqualTo(cleanElbo);
-    assertThat(parameters(model)).as("the parameters of the uninterrupted run").isEqualTo(parameters(undisturbed));
+    assertThat(ReferenceRun.parameters(model)).as("the parameters of the uninterrupted run")
+        .isEqualTo(ReferenceRun.parameters(undisturbed));
   }
 
   private static List<String> withFault(List<String> args, String fault) {
@@ -162,10 +158,6 @@ class ReliabilityIT {
       all.addAll(List.of("--set", "cluster.spark-conf.\"" + FaultInjection.KEY + "\"=\"" + fault + "\""));
     }
     return all;
-  }
-
-  private static INDArray parameters(Path model) throws Exception {
-    return ModelSerializer.restoreMultiLayerNetwork(model.resolve("model.zip").toFile()).params();
   }
 
   private static double lastTestNegElbo(Path model) throws Exception {
