@@ -39,11 +39,6 @@ public final class ClusterProfile {
   public static final String BLAS_KERNEL_PLUGIN = "dev.sparkvae.runtime.BlasKernelPlugin";
 
   private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kmgt])b?", Pattern.CASE_INSENSITIVE);
-  /** YARN's physical-memory kill, as Spark reports the lost executor and as the NodeManager's diagnostics say it. */
-  private static final Pattern PHYSICAL_MEMORY_KILL = Pattern.compile("exceeding physical memory limits"
-      + "|beyond the 'PHYSICAL' memory limit|beyond physical memory limits");
-  private static final Pattern PHYSICAL_MEMORY_USED = Pattern.compile(
-      "[0-9.]+ ?[KMGTP]?B of [0-9.]+ ?[KMGTP]?B physical memory used");
 
   /** The ND4J backend a profile asks for. */
   public enum Backend {
@@ -238,27 +233,9 @@ public final class ClusterProfile {
     ProfileRules.requireBackend(this, found, where);
   }
 
-  /**
-   * What to tell the user when YARN killed an executor's container for its physical memory: the container is
-   * {@code cluster.executor.memory} plus {@code cluster.executor.memory-overhead}, and everything ND4J, OpenBLAS and
-   * the JVM keep beside the heap has to fit in the overhead.
-   *
-   * @param reason why an executor was lost: Spark's executor-removed reason or the NodeManager's diagnostics
-   * @return the advice, naming the overhead's key, value and origin; empty when {@code reason} is not YARN's
-   *     physical-memory kill (a virtual-memory kill is the NodeManager's setting, not the profile's)
-   */
+  /** What to tell the user when YARN killed an executor's container for memory ({@link ContainerMemoryAdvice}). */
   public Optional<String> containerMemoryAdvice(String reason) {
-    if (reason == null || !PHYSICAL_MEMORY_KILL.matcher(reason).find()) {
-      return Optional.empty();
-    }
-    Matcher used = PHYSICAL_MEMORY_USED.matcher(reason);
-    String overhead = memoryOverhead.isEmpty() ? "Spark's default of 10%, at least 384m" : memoryOverhead;
-    return Optional.of(String.format("YARN killed an executor's container for exceeding its physical memory%s. A "
-        + "container is cluster.executor.memory + cluster.executor.memory-overhead (%s + %s, the overhead from %s in "
-        + "cluster profile %s), and ND4J's arrays, OpenBLAS and the JVM's own memory live in the overhead: raise "
-        + "cluster.executor.memory-overhead (keeping cluster.executor.javacpp-max-bytes below it)",
-        used.find() ? " (" + used.group() + ")" : "", executorMemory.isEmpty() ? "Spark's default" : executorMemory,
-        overhead, settings.origin("cluster.executor.memory-overhead"), name));
+    return ContainerMemoryAdvice.of(this, reason);
   }
 
   private static List<String> javacppOptions(String maxBytes, String maxPhysicalBytes) {
