@@ -14,6 +14,7 @@ package dev.sparkvae.config;
  *     average)
  * @param outerMomentum β of the driver's Nesterov momentum on the averaged updates (0 = none)
  * @param prefetchBatches minibatches a worker loads ahead
+ * @param dataCache where the training rows and each epoch's minibatches are kept: auto | memory | spill
  * @param workers parallel workers; 0 means Spark's default parallelism
  * @param validationFraction share of rows held out by id hash when no test set is given
  * @param evalBatchSize rows per forward pass in evaluation
@@ -22,7 +23,8 @@ package dev.sparkvae.config;
  */
 public record TrainSettings(int epochs, long seed, String updater, double learningRate, double l2,
     int batchSizePerWorker, int averagingFrequency, double outerLearningRate, double outerMomentum,
-    int prefetchBatches, int workers, double validationFraction, int evalBatchSize, double falsePositiveRate) {
+    int prefetchBatches, String dataCache, int workers, double validationFraction, int evalBatchSize,
+    double falsePositiveRate) {
 
   /** Reads {@code train.*}. */
   public static TrainSettings from(Settings settings) {
@@ -37,17 +39,11 @@ public record TrainSettings(int epochs, long seed, String updater, double learni
         settings.positiveDouble("train.outer-learning-rate"),
         momentum(settings),
         settings.nonNegativeInt("train.prefetch-batches"),
+        settings.oneOf("train.data-cache", "auto", "memory", "spill"),
         settings.nonNegativeInt("train.workers"),
         settings.fraction("train.validation-fraction"),
         settings.positiveInt("train.eval-batch-size"),
         falsePositiveRate(settings));
-  }
-
-  /** A copy with another number of epochs. */
-  public TrainSettings withEpochs(int newEpochs) {
-    return new TrainSettings(newEpochs, seed, updater, learningRate, l2, batchSizePerWorker, averagingFrequency,
-        outerLearningRate, outerMomentum, prefetchBatches, workers, validationFraction, evalBatchSize,
-        falsePositiveRate);
   }
 
   private static double momentum(Settings settings) {

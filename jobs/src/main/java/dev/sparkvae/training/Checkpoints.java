@@ -59,7 +59,7 @@ public final class Checkpoints {
   /** Settings a resumed run may change: they do not alter what the remaining epochs compute from a checkpoint. */
   private static final List<String> RESUMABLE_CHANGES = List.of("train.epochs", "train.learning-rate",
       "train.checkpoint-dir", "train.checkpoint-every-epochs", "train.checkpoints-kept", "train.eval-batch-size",
-      "train.prefetch-batches");
+      "train.prefetch-batches", "train.data-cache");
 
   /** A checkpoint read back; {@code outerVelocity} null when the run had no outer momentum. */
   record Restored(int epoch, MultiLayerNetwork network, INDArray outerVelocity, List<EpochMetrics> metrics,

@@ -9,6 +9,7 @@ import dev.sparkvae.model.NoiseSeeds;
 import dev.sparkvae.training.Minibatches.RowBatch;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -18,7 +19,6 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.DataSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,10 +38,15 @@ final class EpochLoop {
   private static final double LARGE_RANGE = 100;
 
   /**
-   * The checked rows in executor memory: the training rows in one partition per worker, the held-out rows in
-   * batches with their ids.
+   * The checked rows, cached as {@code cache} says: the training rows in one partition per worker of
+   * {@code trainPerWorker} rows, the held-out rows in batches with their ids.
    */
-  record CachedRows(JavaRDD<float[]> train, JavaRDD<RowBatch> heldOut, long trainCount, long heldOutCount) {
+  record CachedRows(JavaRDD<float[]> train, long[] trainPerWorker, JavaRDD<RowBatch> heldOut, long heldOutCount,
+      TrainingDataCache cache) {
+    long trainCount() {
+      return Arrays.stream(trainPerWorker).sum();
+    }
+
     void unpersist() {
       train.unpersist(false);
       heldOut.unpersist(false);
@@ -119,10 +124,13 @@ final class EpochLoop {
 
   /** Fits the epoch's minibatches: the rows reshuffled into new ones every epoch, as SGD expects. */
   private void fit(int epoch, SparkDl4jMultiLayer sparkNet) throws IOException {
-    JavaRDD<DataSet> epochBatches = Minibatches.shuffled(rows.train(), features.stats().featureCount(),
-        train.batchSizePerWorker(), NoiseSeeds.of(train.seed(), -1, epoch), features.scaling());
+    long[] sizes = rows.trainPerWorker();
+    int batchSize = train.batchSizePerWorker();
+    EpochMinibatches epochBatches = rows.cache().minibatches(rows.train(), sizes, features.stats().featureCount(),
+        batchSize, master.roundCount(EpochMinibatches.count(sizes, batchSize), sizes.length),
+        NoiseSeeds.of(train.seed(), -1, epoch), features.scaling());
     try {
-      sparkNet.fit(epochBatches);
+      master.fit(sparkNet, epochBatches);
     } catch (TrainingDivergedException e) {
       String where = String.format("Training diverged in epoch %d of %d, ", epoch, train.epochs());
       throw new TrainingDivergedException(e.getMessage().replaceFirst("^Training diverged in ", where)
@@ -130,7 +138,7 @@ final class EpochLoop {
               : checkpoints.newestPath().map(last -> "the last good checkpoint is " + last)
                   .orElse("there is no checkpoint yet")));
     } finally {
-      epochBatches.unpersist(false);
+      epochBatches.release();
     }
   }
 

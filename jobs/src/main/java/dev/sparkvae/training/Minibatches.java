@@ -1,37 +1,26 @@
 package dev.sparkvae.training;
 
 import dev.sparkvae.data.BadRowException;
-import dev.sparkvae.data.FeatureBatcher;
 import dev.sparkvae.data.FeatureStatistics;
 import dev.sparkvae.rows.InternalRows;
 import dev.sparkvae.rows.RowReader;
-import dev.sparkvae.model.FeatureScaling;
-import dev.sparkvae.model.NoiseSeeds;
 import java.io.Serializable;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
-import java.util.Random;
 import org.apache.spark.Partitioner;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.InternalRow;
-import org.apache.spark.util.KnownSizeEstimation;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 import scala.Tuple2;
 
 /**
- * Turns a normalised frame into validated feature vectors, minibatches of them for training (DataSets with
- * placeholder labels) and batches of rows with their ids for the held-out scores. In-order batching streams each
- * partition, one batch in memory at a time.
+ * Turns a normalised frame into validated feature vectors, spread evenly over one partition per worker for
+ * training ({@link EpochMinibatches} packs them into each epoch's minibatches), and batches of rows with their ids
+ * for the held-out scores. In-order batching streams each partition, one batch in memory at a time.
  */
 final class Minibatches {
   private Minibatches() {}
@@ -168,22 +157,6 @@ final class Minibatches {
     return JavaPairRDD.fromJavaRDD(keyed).repartitionAndSortWithinPartitions(new RoundRobin(partitions)).values();
   }
 
-  /**
-   * Minibatches of rows shuffled within each partition by a generator seeded from {@code seed} and the partition:
-   * a new composition of minibatches for every seed (every epoch), the same for the same seed. The partition's
-   * rows should be cached: shuffling holds references to all of them. Each minibatch is scaled by {@code scaling}
-   * as it is packed.
-   */
-  static JavaRDD<DataSet> shuffled(JavaRDD<float[]> rows, int featureCount, int batchSize, long seed,
-      FeatureScaling scaling) {
-    return rows.mapPartitionsWithIndex((partition, it) -> {
-      List<float[]> all = new ArrayList<>();
-      it.forEachRemaining(all::add);
-      Collections.shuffle(all, new Random(NoiseSeeds.of(seed, partition, 0)));
-      return new BatchIterator(all.iterator(), featureCount, batchSize, scaling);
-    }, true);
-  }
-
   /** Deals the rows of each input partition round robin, starting at the input partition's index. */
   private static final class RoundRobin extends Partitioner {
     private static final long serialVersionUID = 1L;
@@ -240,61 +213,6 @@ final class Minibatches {
     @Override
     public int hashCode() {
       return partitions;
-    }
-  }
-
-  /**
-   * A minibatch that tells Spark its size: otherwise caching minibatches makes Spark's SizeEstimator walk each
-   * DataSet's object graph, which through JavaCPP's deallocator list reaches every live native array (bench/RESULTS.md,
-   * training speed). The size given is that of the off-heap values plus a little for the objects.
-   */
-  static final class Batch extends DataSet implements KnownSizeEstimation {
-    private static final long serialVersionUID = 1L;
-    private static final long OBJECT_BYTES = 1024;
-
-    Batch(INDArray features, INDArray labels) {
-      super(features, labels);
-    }
-
-    @Override
-    public long estimatedSize() {
-      long values = getFeatures().length() * getFeatures().dataType().width()
-          + getLabels().length() * getLabels().dataType().width();
-      return values + OBJECT_BYTES;
-    }
-  }
-
-  private static final class BatchIterator implements Iterator<DataSet> {
-    private final Iterator<float[]> rows;
-    private final FeatureBatcher batcher;
-    private final FeatureScaling scaling;
-
-    BatchIterator(Iterator<float[]> rows, int featureCount, int batchSize, FeatureScaling scaling) {
-      this.rows = rows;
-      this.batcher = new FeatureBatcher(batchSize, featureCount);
-      this.scaling = scaling;
-    }
-
-    @Override
-    public boolean hasNext() {
-      return batcher.size() > 0 || rows.hasNext();
-    }
-
-    @Override
-    public DataSet next() {
-      while (rows.hasNext()) {
-        if (batcher.add(rows.next())) {
-          break;
-        }
-      }
-      if (batcher.size() == 0) {
-        throw new NoSuchElementException();
-      }
-      // dl4j-spark re-batches DataSets (merge and split) and fails on null labels; a one-column placeholder costs
-      // one float per row and is never read.
-      int rows = batcher.size();
-      scaling.apply(batcher.buffer(), rows);
-      return new Batch(batcher.take(), Nd4j.zeros(DataType.FLOAT, rows, 1));
     }
   }
 }

@@ -6,6 +6,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.UUID;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaRDDLike;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.storage.StorageLevel;
@@ -36,18 +37,20 @@ import org.nd4j.linalg.dataset.DataSet;
  *
  * <p>This is the one class that knows dl4j-spark internals. It also records the score of every round, stops on a
  * non-finite score (divergence), releases each round's broadcast when the round is done and measures where the
- * rounds' time goes ({@link #lastRoundTimings()}). The training data is an in-memory {@code JavaRDD<DataSet>} of
- * pre-batched minibatches (the "direct" approach), cached with {@link #TRAINING_DATA_STORAGE}, in exactly one
- * partition per worker with equal numbers of minibatches (see {@code Minibatches.balanced} in the jobs): rounds
- * then take their minibatches from the cached partitions where they are, never repartitioning (dl4j-spark's
- * default repartitions the round's data every round: three Spark jobs and a shuffle per round).
+ * rounds' time goes ({@link #lastRoundTimings()}). The training data is a {@code JavaRDD<DataSet>} of pre-batched
+ * minibatches (the "direct" approach), never repartitioned (dl4j-spark's default repartitions the round's data
+ * every round: three Spark jobs and a shuffle per round): either cached, in exactly one partition per worker with
+ * equal numbers of minibatches (see {@code Minibatches.balanced} in the jobs), rounds taking their minibatches from
+ * the cached partitions where they are; or laid out by round ({@link EpochMinibatches#spilled}), each round reading
+ * only its own partitions.
  */
 public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
   private static final long serialVersionUID = 1L;
 
   /**
-   * How the pre-batched training data is cached. Deserialized: every round selects its minibatches by scanning
-   * the cached partitions, and a serialized cache would deserialize the whole data set every round.
+   * How in-memory minibatches are cached (by their maker, not by this master). Deserialized: every round selects its
+   * minibatches by scanning the cached partitions, and a serialized cache would deserialize the whole data set every
+   * round.
    */
   public static final StorageLevel TRAINING_DATA_STORAGE = StorageLevel.MEMORY_ONLY();
 
@@ -64,6 +67,8 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
   private final String runId = UUID.randomUUID().toString();
   private final List<Double> roundScores = new ArrayList<>();
   private transient Broadcast<NetBroadcastTuple> lastBroadcast;
+  /** The epoch being fitted when it comes laid out by round; null otherwise. */
+  private transient EpochMinibatches byRound;
   private transient RoundListener roundListener;
   private transient WorkerClock workerClock;
   private transient RoundTimings lastTimings;
@@ -100,7 +105,7 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
         .rngSeed(settings.seed())
         .rddTrainingApproach(RDDTrainingApproach.Direct)
         .repartionData(Repartition.Never)
-        .storageLevel(TRAINING_DATA_STORAGE);
+        .storageLevel(null);
     return new VaePretrainingMaster(builder, settings.seed(), settings.outerLearningRate(),
         settings.outerMomentum());
   }
@@ -133,16 +138,43 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
   }
 
   /**
-   * Trains on {@code trainingData} (one epoch): pre-batched minibatches in exactly one partition per worker.
+   * Fits one epoch's minibatches on {@code network}.
+   *
+   * @throws IllegalArgumentException when they come in another number of partitions than {@link #executeTraining}
+   *     takes
+   */
+  void fit(SparkDl4jMultiLayer network, EpochMinibatches epoch) {
+    byRound = epoch.byRound() ? epoch : null;
+    try {
+      network.fit(epoch.all());
+    } finally {
+      byRound = null;
+    }
+  }
+
+  /**
+   * The rounds of an epoch of {@code minibatches} over {@code workers}:
+   * {@code max(1, minibatches / (workers × averagingFrequency))}, so each worker fits at least
+   * {@code averagingFrequency} minibatches per round.
+   */
+  int roundCount(long minibatches, int workers) {
+    return (int) Math.max(1, minibatches / ((long) workers * averagingFrequency));
+  }
+
+  /**
+   * Trains on {@code trainingData} (one epoch): cached pre-batched minibatches in exactly one partition per worker,
+   * or, from {@link #fit}, minibatches laid out by round (one partition per round and worker).
    *
    * @throws IllegalArgumentException when the data has another number of partitions
    */
   @Override
   public void executeTraining(SparkDl4jMultiLayer network, JavaRDD<DataSet> trainingData) {
     int workers = numWorkers != null ? numWorkers : network.getSparkContext().defaultParallelism();
-    if (trainingData.getNumPartitions() != workers) {
-      throw new IllegalArgumentException(String.format("The training minibatches must come in %d partitions, one "
-          + "per worker, not %d", workers, trainingData.getNumPartitions()));
+    int partitions = byRound == null ? workers : byRound.roundCount() * workers;
+    if (trainingData.getNumPartitions() != partitions) {
+      throw new IllegalArgumentException(String.format("The training minibatches must come in %d partitions, %s, "
+          + "not %d", partitions, byRound == null ? "one per worker" : "one per round and worker",
+          trainingData.getNumPartitions()));
     }
     if (workerClock == null) {
       workerClock = new WorkerClock();
@@ -158,23 +190,30 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
         jobNanos, workerTotals);
   }
 
+  /** The minibatches of the epoch: known without a pass over them when they are laid out by round. */
+  @Override
+  protected <T, R extends JavaRDDLike<T, R>> long getTotalDataSetObjectCount(JavaRDDLike<T, R> trainingData) {
+    return byRound != null ? byRound.minibatchCount() : super.getTotalDataSetObjectCount(trainingData);
+  }
+
   /**
-   * The epoch's rounds: every worker's cached minibatches dealt round robin into
-   * {@code max(1, minibatches / (workers × averagingFrequency))} rounds, so each worker fits at least
-   * {@code averagingFrequency} minibatches per round, and workers with equally many minibatches get equally many
-   * in every round (none waits for another's extra minibatch). dl4j-spark deals them at random with a different
-   * seed per partition, so the extra minibatches of uneven rounds fall to different workers in different rounds.
+   * The epoch's rounds ({@link #roundCount}): laid out by round, the epoch's own; else every worker's cached
+   * minibatches dealt round robin into the rounds, so workers with equally many minibatches get equally many in
+   * every round (none waits for another's extra minibatch). dl4j-spark deals them at random with a different seed
+   * per partition, so the extra minibatches of uneven rounds fall to different workers in different rounds.
    * Deterministic, and no random state carried from epoch to epoch.
    */
   @Override
   protected <T> JavaRDD<T>[] getSplitRDDs(JavaRDD<T> trainingData, int totalDataSetObjectCount,
       int examplesPerDataSetObject) {
-    int perRound = getNumDataSetObjectsPerSplit(examplesPerDataSetObject);
-    int roundCount = Math.max(1, totalDataSetObjectCount / perRound);
+    int roundCount = byRound != null ? byRound.roundCount() : roundCount(totalDataSetObjectCount, numWorkers);
     @SuppressWarnings("unchecked") // Java has no generic array creation; the array only ever holds JavaRDD<T>
     JavaRDD<T>[] splits = (JavaRDD<T>[]) new JavaRDD<?>[roundCount];
     for (int round = 0; round < roundCount; round++) {
-      splits[round] = trainingData.mapPartitions(new RoundShare<>(round, roundCount), true);
+      @SuppressWarnings("unchecked") // laid out by round, T is DataSet: the epoch's minibatches are the data
+      JavaRDD<T> split = byRound != null ? (JavaRDD<T>) byRound.round(round)
+          : trainingData.mapPartitions(new RoundShare<>(round, roundCount), true);
+      splits[round] = split;
     }
     return splits;
   }

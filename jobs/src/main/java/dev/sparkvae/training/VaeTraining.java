@@ -37,7 +37,6 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
@@ -138,9 +137,12 @@ public final class VaeTraining {
     RowReader check = rowReader(split.train(), schema);
     int workers = recipe.train().workers() > 0 ? recipe.train().workers()
         : spark.sparkContext().defaultParallelism();
-    CachedRows rows = checkAndCache(split, check, inputs, workers);
+    long read = readCount(inputs);
+    TrainingDataCache cache = TrainingDataCache.choose(recipe.train(), read, schema.featureCount(), workers,
+        spark.sparkContext());
+    CachedRows rows = checkAndCache(split, check, inputs, workers, cache);
     try {
-      long bad = badRows(inputs, rows);
+      long bad = badRows(read, rows);
       Features features = features(rows, schema, workers);
       Map<String, String> recipeKey = Checkpoints.recipeKey(settings, schema, features.scaling(), workers);
       Optional<Checkpoints.Restored> restored = inputs.resume() && checkpoints != null
@@ -185,23 +187,31 @@ public final class VaeTraining {
   }
 
   /**
-   * Checks every row and caches the good ones in executor memory, counted.
+   * Checks every row and caches the good ones as {@code cache} says, counted per partition.
    *
    * @throws IOException when no training row is left
    */
-  private CachedRows checkAndCache(Split split, RowReader check, Inputs inputs, int workers) throws IOException {
+  private CachedRows checkAndCache(Split split, RowReader check, Inputs inputs, int workers, TrainingDataCache cache)
+      throws IOException {
     spark.sparkContext().setJobDescription("train: validating " + inputs.inputName());
     JavaRDD<float[]> train = Minibatches.balanced(Minibatches.rows(split.train(), check, inputs.skipBad()), workers)
-        .persist(StorageLevel.MEMORY_ONLY());
+        .persist(cache.storageLevel());
     JavaRDD<RowBatch> heldOut = Minibatches.withIds(split.heldOut(), check, inputs.skipBad(),
-        recipe.train().evalBatchSize()).persist(StorageLevel.MEMORY_ONLY());
+        recipe.train().evalBatchSize()).persist(cache.storageLevel());
     try {
-      long trainCount = train.count();
+      long[] trainPerWorker = train.mapPartitions(it -> {
+        long count = 0;
+        for (; it.hasNext(); it.next()) {
+          count++;
+        }
+        return List.of(count).iterator();
+      }).collect().stream().mapToLong(Long::longValue).toArray();
       long heldOutCount = heldOut.map(batch -> (long) batch.count()).fold(0L, Long::sum);
-      if (trainCount == 0) {
+      CachedRows rows = new CachedRows(train, trainPerWorker, heldOut, heldOutCount, cache);
+      if (rows.trainCount() == 0) {
         throw new IOException("Cannot train on " + inputs.inputName() + ": no training rows");
       }
-      return new CachedRows(train, heldOut, trainCount, heldOutCount);
+      return rows;
     } catch (IOException | RuntimeException e) {
       train.unpersist(false);
       heldOut.unpersist(false);
@@ -209,10 +219,14 @@ public final class VaeTraining {
     }
   }
 
-  /** The input and test rows that failed the checks, with a warning when there are any. */
-  private static long badRows(Inputs inputs, CachedRows rows) {
+  /** The input and test rows read, before the checks. */
+  private static long readCount(Inputs inputs) {
     // Parquet counts come from the file footers: the rows read, exactly, without another pass over the data.
-    long read = inputs.input().count() + (inputs.test() == null ? 0 : inputs.test().count());
+    return inputs.input().count() + (inputs.test() == null ? 0 : inputs.test().count());
+  }
+
+  /** The rows of {@code read} that failed the checks, with a warning when there are any. */
+  private static long badRows(long read, CachedRows rows) {
     long bad = read - rows.trainCount() - rows.heldOutCount();
     if (bad > 0) {
       LOG.warn("train: {} of {} rows failed the checks and were left out", bad, read);

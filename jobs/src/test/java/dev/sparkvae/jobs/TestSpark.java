@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -16,23 +17,47 @@ public final class TestSpark {
   public static final Path SAMPLE = Paths.get("..", "data", "fashion-mnist-sample").toAbsolutePath().normalize();
 
   private static SparkSession session;
+  /** Whether {@link #session} was made by {@link #sessionWith}. */
+  private static boolean custom;
 
   private TestSpark() {}
 
   public static synchronized SparkSession session() {
+    if (custom) {
+      session.stop();
+      custom = false;
+    }
     if (session == null || session.sparkContext().isStopped()) {
-      session = SparkSession.builder()
-          .master("local[2,2]")
-          .appName("spark-vae tests")
-          .config("spark.ui.enabled", "false")
-          .config("spark.driver.host", "127.0.0.1")
-          .config("spark.driver.bindAddress", "127.0.0.1")
-          .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
-          .config("spark.kryo.registrator", "dev.sparkvae.runtime.NdArrayKryoRegistrator")
-          .config("spark.sql.shuffle.partitions", "4")
-          .getOrCreate();
+      session = builder().getOrCreate();
     }
     return session;
+  }
+
+  /**
+   * A session as {@link #session()} with {@code conf} on top, replacing the shared one until the next
+   * {@link #session()} (which replaces it back): for settings fixed when a SparkContext starts, such as its memory.
+   */
+  public static synchronized SparkSession sessionWith(Map<String, String> conf) {
+    if (session != null) {
+      session.stop();
+    }
+    SparkSession.Builder builder = builder();
+    conf.forEach(builder::config);
+    session = builder.getOrCreate();
+    custom = true;
+    return session;
+  }
+
+  private static SparkSession.Builder builder() {
+    return SparkSession.builder()
+        .master("local[2,2]")
+        .appName("spark-vae tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+        .config("spark.kryo.registrator", "dev.sparkvae.runtime.NdArrayKryoRegistrator")
+        .config("spark.sql.shuffle.partitions", "4");
   }
 
   /** Command-line arguments that select the embedded local cluster profile of this checkout. */
