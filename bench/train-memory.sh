@@ -37,7 +37,7 @@ for rows in ${ROWS//,/ }; do
     SPARKVAE_JAVA_OPTS="-Xmx$heap" "$RUN" train --config "$ROOT/conf/jobs/fmnist-benchmark.conf" --epochs 1 \
       --input "$WORK/rows-$rows" --test "$WORK/test" --model "$WORK/model-$rows-$heap" --overwrite \
       --skip-duplicate-check ${SETS[@]+"${SETS[@]}"} >"$log" 2>&1 || { echo "train failed: $log" >&2; exit 1; }
-    path="$(sed -n 's/.*train: training data \([a-z]*\).*/\1/p' "$log" | head -1)"
+    path="$(sed -n 's/.*train: training data cache \([a-z]*\).*/\1/p' "$log" | head -1)"
     epoch="$(sed -n 's/.*held-out -ELBO \([0-9.]*\), \([0-9.]*\) s .*/\2/p' "$log" | tail -1)"
     elbo="$(sed -n 's/.*held-out -ELBO \([0-9.]*\), .*/\1/p' "$log" | tail -1)"
     rounds="$(sed -n 's/.*rounds: \([0-9]*\) rounds.*/\1/p' "$log" | tail -1)"

@@ -13,9 +13,10 @@ import scala.Tuple2;
 
 /**
  * Where the training rows and each epoch's minibatches are kept ({@code train.data-cache}): {@link #MEMORY}, the
- * rows and minibatches deserialized in executor memory; or {@link #SPILL}, the rows serialized and spilling to local
- * disk, each epoch's minibatches written once to local disk by round ({@link EpochMinibatches#spilled}). Both train
- * the same model. {@code auto} picks memory when the rows' footprint on the busiest executor fits in
+ * rows and minibatches deserialized in executor memory; or {@link #SPILL}, the rows serialized on local disk (not
+ * memory and disk: Spark reads a disk block back into one buffer of its size, which fails for a partition bigger
+ * than the heap), each epoch's minibatches written once to local disk by round ({@link EpochMinibatches#spilled}).
+ * Both train the same model. {@code auto} picks memory when the rows' footprint on the busiest executor fits in
  * {@value #USABLE_SHARE} of its storage memory (Spark's unified memory: {@code spark.memory.fraction} of the heap
  * beyond 300 MB), else spill.
  *
@@ -25,7 +26,7 @@ import scala.Tuple2;
  */
 enum TrainingDataCache {
   MEMORY(StorageLevel.MEMORY_ONLY()),
-  SPILL(StorageLevel.MEMORY_AND_DISK_SER());
+  SPILL(StorageLevel.DISK_ONLY());
 
   private static final Logger LOG = LoggerFactory.getLogger(TrainingDataCache.class);
   /** The share of storage memory the cached rows may take; the rest is for broadcasts and Spark's own blocks. */
