@@ -31,8 +31,9 @@ bench_import_fashion_mnist() {
   done
 }
 
-# Sets BENCH_JAVA to the java command of the bench classes (Java 17 opens, log4j config, classpath): append JVM
-# options, then the main class and its arguments. Fails with a clear message when the build has not run.
+# Sets BENCH_JAVA to the java command of the bench classes (Java 17 opens, log4j config, $BENCH_JVM_OPTS, classpath):
+# append JVM options, then the main class and its arguments. Fails with a clear message when the build has not run.
+# E.g. BENCH_JVM_OPTS=-Dorg.bytedeco.javacpp.platform.extension= runs ND4J's generic build instead of the CPU's.
 bench_require_build() {
   local classes="$ROOT/bench/target/classes" classpath="$ROOT/bench/target/bench-classpath.txt"
   if [[ ! -f "$classpath" || ! -d "$classes" ]]; then
@@ -41,7 +42,7 @@ bench_require_build() {
   fi
   # shellcheck disable=SC2207
   BENCH_JAVA=(java $(sed -n 's:.*<java17.opens>\(.*\)</java17.opens>.*:\1:p' "$ROOT/pom.xml")
-    -Dlog4j.configurationFile="$ROOT/conf/log4j2.properties" -cp "$classes:$(cat "$classpath")")
+    -Dlog4j.configurationFile="$ROOT/conf/log4j2.properties" ${BENCH_JVM_OPTS:-} -cp "$classes:$(cat "$classpath")")
 }
 
 # Sets THREADS to the value after --threads in the arguments (default 2) and exports the OpenMP settings every

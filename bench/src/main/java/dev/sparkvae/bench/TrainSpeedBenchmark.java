@@ -3,6 +3,7 @@ package dev.sparkvae.bench;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sparkvae.cluster.ClusterProfile;
+import dev.sparkvae.cluster.CpuNatives;
 import dev.sparkvae.config.Settings;
 import dev.sparkvae.config.TrainSettings;
 import dev.sparkvae.config.VaeSpec;
@@ -66,6 +67,7 @@ public final class TrainSpeedBenchmark {
   }
 
   public static void main(String[] args) throws Exception {
+    CpuNatives.chooseForThisProcess();
     if (args.length == 0) {
       System.err.println("usage: TrainSpeedBenchmark floor|local|spark|report [--option value]...");
       System.exit(2);

@@ -2,6 +2,9 @@ package dev.sparkvae.bench;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import dev.sparkvae.cluster.BlasKernel;
+import dev.sparkvae.cluster.CpuNatives;
+import dev.sparkvae.cluster.NativeBuild;
 import dev.sparkvae.config.Settings;
 import dev.sparkvae.config.TrainSettings;
 import dev.sparkvae.config.VaeSpec;
@@ -47,6 +50,7 @@ public final class TrainStepBenchmark {
         default -> throw new IllegalArgumentException("Unknown option " + args[i]);
       }
     }
+    CpuNatives.chooseForThisProcess();
     Settings settings = Settings.load(null, new File(recipe), List.of());
     VaeSpec spec = VaeSpec.from(settings);
     TrainSettings train = TrainSettings.from(settings);
@@ -56,8 +60,9 @@ public final class TrainStepBenchmark {
     double sgemmGflops = TrainSpeedBenchmark.gflops(sgemm.multiply(), 2.0 * 1024 * 1024 * 1024);
     sgemm.close().run();
     double flopsPerExample = 2.0 * spec.trainingMultiplyAdds(FEATURES);
-    System.out.printf("recipe %s, one thread, %s, ND4J sgemm %.1f GFLOP/s, %.2f MFLOP per example%n", recipe,
-        torch.getVersion(), sgemmGflops, flopsPerExample / 1e6);
+    System.out.printf("recipe %s, one thread, libtorch %s, ND4J build %s, OpenBLAS kernel %s, ND4J sgemm %.1f "
+        + "GFLOP/s, %.2f MFLOP per example%n", recipe, torch.getVersion(), NativeBuild.running().orElse("?"),
+        String.join("/", BlasKernel.running()), sgemmGflops, flopsPerExample / 1e6);
     System.out.println("| rows | ours ms | libtorch ms | ratio | floor ms | ours: GEMMs ms | other ms "
         + "| ND4J ops | other µs/op |");
     System.out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");

@@ -177,7 +177,7 @@ public final class BlasKernel {
    */
   public static List<String> running() {
     List<String> kernels = new ArrayList<>();
-    for (String library : loadedOpenBlas()) {
+    for (String library : loadedLibraries(".*/libopenblas[^/]*\\.so[.0-9]*")) {
       try {
         String kernel = NativeLibrary.getInstance(library).getFunction("openblas_get_corename")
             .invokeString(new Object[0], false);
@@ -191,22 +191,23 @@ public final class BlasKernel {
     return kernels;
   }
 
-  private static Set<String> loadedOpenBlas() {
+  /** The paths of the libraries mapped into this process that match {@code regex}, distinct, in map order. */
+  static List<String> loadedLibraries(String regex) {
     Set<String> libraries = new LinkedHashSet<>();
     if (!Files.isReadable(MAPS)) {
-      return libraries;
+      return List.of();
     }
     try {
       for (String line : Files.readAllLines(MAPS)) {
         int slash = line.indexOf('/');
-        if (slash >= 0 && line.substring(slash).matches(".*/libopenblas[^/]*\\.so[.0-9]*")) {
+        if (slash >= 0 && line.substring(slash).matches(regex)) {
           libraries.add(line.substring(slash));
         }
       }
     } catch (IOException e) {
       LOG.debug("cannot read {}: {}", MAPS, e.toString());
     }
-    return libraries;
+    return List.copyOf(libraries);
   }
 
   private static boolean isLinux() {

@@ -23,10 +23,12 @@ import org.nd4j.linalg.factory.Nd4j;
  * @param blasKernel the OpenBLAS kernel running, e.g. {@code SkylakeX}, {@code Haswell}, {@code Prescott} (a generic
  *     one); {@code n/a} when the BLAS is not OpenBLAS
  * @param cpuIsa the highest instruction-set level of the CPU, for {@link #slowKernel()}
+ * @param nativeBuild the build of ND4J's native library running ({@link NativeBuild#running}): {@code avx2},
+ *     {@code generic}; {@code n/a} when none is loaded (the CUDA backend)
  */
 public record Nd4jBackendInfo(String backend, String backendClass, String blasVendor, int ompThreads,
     int blasThreads, int cudaDevices, long maxBytes, long maxPhysicalBytes, String blasKernel,
-    BlasKernel.Isa cpuIsa) {
+    BlasKernel.Isa cpuIsa, String nativeBuild) {
 
   /** Loads ND4J if it is not yet, and reports its backend. */
   public static Nd4jBackendInfo current() {
@@ -37,13 +39,19 @@ public record Nd4jBackendInfo(String backend, String backendClass, String blasVe
         backendClass, String.valueOf(env.getOrDefault(Nd4jEnvironment.BLAS_VENDOR_KEY, "unknown")),
         intOf(env, Nd4jEnvironment.OMP_THREADS_KEY), intOf(env, Nd4jEnvironment.BLAS_THREADS_KEY),
         intOf(env, Nd4jEnvironment.CUDA_NUM_GPUS_KEY), Pointer.maxBytes(), Pointer.maxPhysicalBytes(),
-        kernels.isEmpty() ? "n/a" : String.join("/", kernels), BlasKernel.Cpu.current().isa());
+        kernels.isEmpty() ? "n/a" : String.join("/", kernels), BlasKernel.Cpu.current().isa(),
+        NativeBuild.running().orElse("n/a"));
   }
 
   /** True when OpenBLAS runs a generic kernel on a CPU with AVX2 or AVX-512: GEMM several times slower. */
   public boolean slowKernel() {
     return !blasKernel.equals("n/a") && List.of(blasKernel.split("/")).stream()
         .anyMatch(kernel -> BlasKernel.isFallback(kernel, cpuIsa));
+  }
+
+  /** True when ND4J's generic native build runs on a CPU with AVX2: element-wise work slower than it could be. */
+  public boolean slowBuild() {
+    return nativeBuild.equals("generic") && cpuIsa.compareTo(BlasKernel.Isa.AVX2) >= 0;
   }
 
   /** True when ND4J runs on CUDA. */
@@ -54,9 +62,10 @@ public record Nd4jBackendInfo(String backend, String backendClass, String blasVe
   /** One line for logs and messages. */
   public String describe() {
     return String.format("%s backend %s, BLAS %s, %d OMP threads, %d BLAS threads%s, JavaCPP maxbytes %s, "
-        + "maxphysicalbytes %s%s", backend, backendClass, blasVendor, ompThreads, blasThreads,
+        + "maxphysicalbytes %s%s%s", backend, backendClass, blasVendor, ompThreads, blasThreads,
         isCuda() ? ", " + cudaDevices + " CUDA devices" : "", gib(maxBytes), gib(maxPhysicalBytes),
-        blasKernel.equals("n/a") ? "" : ", OpenBLAS kernel " + blasKernel + " (CPU " + cpuIsa + ")");
+        blasKernel.equals("n/a") ? "" : ", OpenBLAS kernel " + blasKernel + " (CPU " + cpuIsa + ")",
+        nativeBuild.equals("n/a") ? "" : ", libnd4j build " + nativeBuild);
   }
 
   /** As strings, to cross from executors to the driver whatever the serializer. */
@@ -72,6 +81,7 @@ public record Nd4jBackendInfo(String backend, String backendClass, String blasVe
     map.put("maxPhysicalBytes", Long.toString(maxPhysicalBytes));
     map.put("blasKernel", blasKernel);
     map.put("cpuIsa", cpuIsa.name());
+    map.put("nativeBuild", nativeBuild);
     return map;
   }
 
@@ -80,7 +90,8 @@ public record Nd4jBackendInfo(String backend, String backendClass, String blasVe
     return new Nd4jBackendInfo(map.get("backend"), map.get("backendClass"), map.get("blasVendor"),
         Integer.parseInt(map.get("ompThreads")), Integer.parseInt(map.get("blasThreads")),
         Integer.parseInt(map.get("cudaDevices")), Long.parseLong(map.get("maxBytes")),
-        Long.parseLong(map.get("maxPhysicalBytes")), map.get("blasKernel"), BlasKernel.Isa.valueOf(map.get("cpuIsa")));
+        Long.parseLong(map.get("maxPhysicalBytes")), map.get("blasKernel"), BlasKernel.Isa.valueOf(map.get("cpuIsa")),
+        map.get("nativeBuild"));
   }
 
   private static int intOf(Properties env, String key) {

@@ -5,16 +5,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.sparkvae.cluster.BlasKernel.Cpu;
 import dev.sparkvae.cluster.BlasKernel.Isa;
-import java.io.File;
-import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class BlasKernelTest {
@@ -61,7 +56,7 @@ class BlasKernelTest {
     Optional<String> expected = BlasKernel.recommended(Cpu.current());
     assumeTrue(expected.isPresent() && System.getenv(BlasKernel.VARIABLE) == null,
         "a CPU with AVX2 and no OPENBLAS_CORETYPE set");
-    Probe probe = probe(Map.of(), "choose");
+    BlasKernelProbe.Result probe = probe(Map.of(), "choose");
     assertThat(probe.kernel()).isEqualTo(expected.get());
     assertThat(probe.error()).isLessThan(1e-5);
   }
@@ -87,7 +82,7 @@ class BlasKernelTest {
       kernels.add("SkylakeX");
     }
     for (String kernel : kernels) {
-      Probe probe = probe(Map.of(BlasKernel.VARIABLE, kernel));
+      BlasKernelProbe.Result probe = probe(Map.of(BlasKernel.VARIABLE, kernel));
       assertThat(probe.kernel()).as("kernel").isEqualTo(kernel);
       assertThat(probe.error()).as("relative error with " + kernel).isLessThan(1e-5);
     }
@@ -99,26 +94,7 @@ class BlasKernelTest {
     assertThat(BlasKernel.chooseForThisProcess()).contains(System.getenv(BlasKernel.VARIABLE));
   }
 
-  private record Probe(String kernel, double error) {}
-
-  private static Probe probe(Map<String, String> env, String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of(
-        new File(System.getProperty("java.home"), "bin/java").getPath(), "-Xmx512m"));
-    ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-        .filter(arg -> arg.startsWith("--add-opens")).forEach(command::add);
-    command.addAll(List.of("-cp", System.getProperty("java.class.path"), BlasKernelProbe.class.getName()));
-    command.addAll(List.of(args));
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-    builder.environment().remove(BlasKernel.VARIABLE);
-    builder.environment().putAll(env);
-    builder.environment().put("OMP_NUM_THREADS", "1");
-    Process process = builder.start();
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
-    assertThat(process.exitValue()).as(output).isZero();
-    String line = output.lines().filter(l -> l.startsWith("kernel=")).reduce((a, b) -> b).orElseThrow(
-        () -> new AssertionError("no result from the probe:\n" + output));
-    String[] parts = line.split(" ");
-    return new Probe(parts[0].substring("kernel=".length()), Double.parseDouble(parts[1].substring(6)));
+  private static BlasKernelProbe.Result probe(Map<String, String> env, String... args) throws Exception {
+    return BlasKernelProbe.run(List.of(), env, args);
   }
 }

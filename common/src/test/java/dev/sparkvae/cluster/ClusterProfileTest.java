@@ -111,13 +111,13 @@ class ClusterProfileTest {
     assertThat(found.describe()).startsWith("CPU backend CpuBackend, BLAS OPENBLAS, ");
 
     Nd4jBackendInfo cudaWithoutDevice = new Nd4jBackendInfo("CUDA", "JCublasBackend", "CUBLAS", 1, 1, 0, 1L << 30,
-        2L << 30, "n/a", BlasKernel.Isa.AVX2);
+        2L << 30, "n/a", BlasKernel.Isa.AVX2, "n/a");
     assertThatThrownBy(() -> gpu.requireBackend(cudaWithoutDevice, "the driver (pid 1)"))
         .hasMessageContaining("but on the driver (pid 1) ND4J loaded its CUDA backend but sees no CUDA device "
             + "(CUDA backend JCublasBackend, BLAS CUBLAS, 1 OMP threads, 1 BLAS threads, 0 CUDA devices, "
             + "JavaCPP maxbytes 1.0 GiB, maxphysicalbytes 2.0 GiB)");
     gpu.requireBackend(new Nd4jBackendInfo("CUDA", "JCublasBackend", "CUBLAS", 1, 1, 2, 1, 2, "n/a",
-        BlasKernel.Isa.AVX2), "executor 0");
+        BlasKernel.Isa.AVX2, "n/a"), "executor 0");
 
     ClusterProfile cpu = launch("yarn-cpu", JOB).profile();
     cpu.requireBackend(found, "executor 0");

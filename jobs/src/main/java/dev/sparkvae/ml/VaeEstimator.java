@@ -1,5 +1,6 @@
 package dev.sparkvae.ml;
 
+import dev.sparkvae.cluster.CpuNatives;
 import dev.sparkvae.config.DataSettings;
 import dev.sparkvae.config.InvalidSettingException;
 import dev.sparkvae.config.Settings;
@@ -49,6 +50,11 @@ import org.apache.spark.sql.types.StructType;
  */
 public final class VaeEstimator extends Estimator<VaeModel>
     implements VaeScoringParams<VaeEstimator>, VaeTrainingParams, DefaultParamsWritable {
+  static {
+    // In the user's own JVM: before the stage loads ND4J.
+    CpuNatives.chooseForThisProcess();
+  }
+
   private static final long serialVersionUID = 1L;
 
   private final String uid;

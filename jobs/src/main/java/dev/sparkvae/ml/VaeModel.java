@@ -1,5 +1,6 @@
 package dev.sparkvae.ml;
 
+import dev.sparkvae.cluster.CpuNatives;
 import static org.apache.spark.ml.functions.array_to_vector;
 import static org.apache.spark.sql.functions.col;
 
@@ -62,6 +63,11 @@ import scala.Option;
  * checksum. Danger: the model's bytes are broadcast at every transform.
  */
 public final class VaeModel extends Model<VaeModel> implements VaeScoringParams<VaeModel>, MLWritable {
+  static {
+    // In the user's own JVM: before the stage loads ND4J.
+    CpuNatives.chooseForThisProcess();
+  }
+
   private static final long serialVersionUID = 1L;
   /** Every output {@code outputCols} may name, in the order of {@link #transform}'s columns when all are asked. */
   public static final List<String> OUTPUTS = RowScoring.OUTPUTS;

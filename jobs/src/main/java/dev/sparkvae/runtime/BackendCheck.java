@@ -2,6 +2,7 @@ package dev.sparkvae.runtime;
 
 import dev.sparkvae.cluster.BlasKernel;
 import dev.sparkvae.cluster.ClusterProfile;
+import dev.sparkvae.cluster.NativeBuild;
 import dev.sparkvae.cluster.Nd4jBackendInfo;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -65,6 +66,11 @@ public final class BackendCheck {
           + "slower. Set {} (for executors: spark.executorEnv.{}) to the CPU's kernel, or add spark.plugins={}",
           where, backend.blasKernel(), backend.cpuIsa(), BlasKernel.VARIABLE, BlasKernel.VARIABLE,
           ClusterProfile.BLAS_KERNEL_PLUGIN);
+    }
+    if (backend.slowBuild()) {
+      LOG.warn("ND4J on {} runs its generic native build on a CPU with {}: element-wise work runs slower. Set "
+          + "-D{}={} (for executors: spark.executor.extraJavaOptions), or add spark.plugins={}", where,
+          backend.cpuIsa(), NativeBuild.PROPERTY, NativeBuild.AVX2, ClusterProfile.BLAS_KERNEL_PLUGIN);
     }
   }
 

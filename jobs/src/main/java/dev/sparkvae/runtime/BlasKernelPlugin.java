@@ -1,6 +1,6 @@
 package dev.sparkvae.runtime;
 
-import dev.sparkvae.cluster.BlasKernel;
+import dev.sparkvae.cluster.CpuNatives;
 import java.util.Map;
 import org.apache.spark.SparkContext;
 import org.apache.spark.api.plugin.DriverPlugin;
@@ -9,10 +9,12 @@ import org.apache.spark.api.plugin.PluginContext;
 import org.apache.spark.api.plugin.SparkPlugin;
 
 /**
- * Chooses OpenBLAS's kernel for the CPU of every executor, and of the driver, when Spark starts them: before any
- * task can load ND4J ({@link BlasKernel#chooseForThisProcess}). The CPU cluster profiles add it to
- * {@code spark.plugins}; in your own Spark application, add {@code spark.plugins=dev.sparkvae.runtime.BlasKernelPlugin}.
- * A user's {@code OPENBLAS_CORETYPE} (e.g. {@code spark.executorEnv.OPENBLAS_CORETYPE}) always wins.
+ * Chooses ND4J's native build and OpenBLAS's kernel for the CPU of every executor, and of the driver, when Spark
+ * starts them: before any task can load ND4J ({@link CpuNatives#chooseForThisProcess}). The CPU cluster profiles
+ * add it to {@code spark.plugins}; in your own Spark application, add
+ * {@code spark.plugins=dev.sparkvae.runtime.BlasKernelPlugin}.
+ * A user's {@code OPENBLAS_CORETYPE} (e.g. {@code spark.executorEnv.OPENBLAS_CORETYPE}) or
+ * {@code -Dorg.bytedeco.javacpp.platform.extension} always wins.
  */
 public final class BlasKernelPlugin implements SparkPlugin {
   @Override
@@ -20,7 +22,7 @@ public final class BlasKernelPlugin implements SparkPlugin {
     return new DriverPlugin() {
       @Override
       public Map<String, String> init(SparkContext sc, PluginContext context) {
-        BlasKernel.chooseForThisProcess();
+        CpuNatives.chooseForThisProcess();
         return Map.of();
       }
     };
@@ -31,7 +33,7 @@ public final class BlasKernelPlugin implements SparkPlugin {
     return new ExecutorPlugin() {
       @Override
       public void init(PluginContext context, Map<String, String> extraConf) {
-        BlasKernel.chooseForThisProcess();
+        CpuNatives.chooseForThisProcess();
       }
     };
   }

@@ -1,7 +1,7 @@
 package dev.sparkvae.runtime;
 
-import dev.sparkvae.cluster.BlasKernel;
 import dev.sparkvae.cluster.ClusterProfile;
+import dev.sparkvae.cluster.CpuNatives;
 import dev.sparkvae.config.Settings;
 import java.util.Map;
 import org.apache.spark.SparkConf;
@@ -10,8 +10,8 @@ import org.apache.spark.sql.SparkSession;
 /**
  * Creates the SparkSession of a job from its cluster profile ({@code cluster.*} settings): the master when the
  * profile names one (under spark-submit it is left to spark-submit), then every Spark setting of the profile as it
- * is. Then checks that ND4J loaded the profile's backend where the tasks run ({@link BackendCheck}). OpenBLAS's
- * kernel is chosen for the driver's CPU first ({@link BlasKernel}), before anything loads ND4J.
+ * is. Then checks that ND4J loaded the profile's backend where the tasks run ({@link BackendCheck}). ND4J's native
+ * build and OpenBLAS's kernel are chosen for the driver's CPU first ({@link CpuNatives}), before anything loads ND4J.
  */
 public final class SparkSessions {
   private SparkSessions() {}
@@ -24,7 +24,7 @@ public final class SparkSessions {
    *     than the profile asks for (the session is stopped first)
    */
   public static SparkSession create(Settings settings, String appName, ContainerMemoryKills kills) {
-    BlasKernel.chooseForThisProcess();
+    CpuNatives.chooseForThisProcess();
     ClusterProfile profile = ClusterProfile.from(settings);
     if (profile.isLocal()) {
       BackendCheck.checkDriver(profile);
