@@ -102,14 +102,42 @@ final class TorchVaeStep implements AutoCloseable {
       collector.backward(objective);
       loss = objective.getFloat();
     }
-    // Outside the scope: Adam's moments, made on the first update, live as long as the step.
+    update();
+    return loss;
+  }
+
+  /** Adam on every parameter with its current gradient (the last step's), as a step ends. */
+  void update() {
+    // Outside a scope: Adam's moments, made on the first update, live as long as the step.
     for (int i = 0; i < parameters.size(); i++) {
       NDArray parameter = parameters.get(i);
       try (NDArray gradient = parameter.getGradient()) {
         adam.update(Integer.toString(i), parameter, gradient);
       }
     }
-    return loss;
+  }
+
+  /**
+   * Matrix products alone through libtorch, median milliseconds of all of them: each shape {m, k, n, transpose a,
+   * transpose b} of a (m × k) · b (k × n), transposed operands as transposed views, as autograd passes them.
+   */
+  double gemmMillis(List<int[]> shapes) {
+    try (NDManager products = manager.newSubManager()) {
+      List<NDArray[]> operands = new ArrayList<>();
+      for (int[] p : shapes) {
+        NDArray a = p[3] == 1 ? products.randomUniform(0, 1, new Shape(p[1], p[0])).transpose()
+            : products.randomUniform(0, 1, new Shape(p[0], p[1]));
+        NDArray b = p[4] == 1 ? products.randomUniform(0, 1, new Shape(p[2], p[1])).transpose()
+            : products.randomUniform(0, 1, new Shape(p[1], p[2]));
+        operands.add(new NDArray[] {a, b});
+      }
+      return TrainStepBenchmark.medianMillis(() -> {
+        try (NDScope scope = new NDScope()) {
+          scope.suppressNotUsedWarning();
+          operands.forEach(ab -> ab[0].matMul(ab[1]));
+        }
+      });
+    }
   }
 
   private static NDArray dense(NDArray x, NDArray[] layer) {

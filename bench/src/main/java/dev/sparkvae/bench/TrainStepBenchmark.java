@@ -16,6 +16,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.updater.MultiLayerUpdater;
+import org.deeplearning4j.nn.updater.UpdaterBlock;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.executioner.OpExecutioner.ProfilingMode;
 import org.nd4j.linalg.factory.Nd4j;
@@ -25,8 +27,10 @@ import org.nd4j.linalg.profiler.OpProfiler;
  * One training step of the recipe's VAE on one thread, ours ({@link VaePretrainingStep} on DL4J/ND4J) beside the
  * same step in libtorch ({@link TorchVaeStep}), at several minibatch sizes, in one JVM, interleaved in rounds so
  * that a noisy machine slows both alike. For each size: the median step of each, their ratio, the FLOP floor
- * (the step's FLOPs at ND4J's single-thread sgemm rate), and for ours where the time goes: its matrix products
- * alone (the same GEMMs on the same shapes), the rest, and ND4J ops per step (ND4J's op profiler).
+ * (the step's FLOPs at ND4J's single-thread sgemm rate), and where each one's time goes: its matrix products alone
+ * (the same GEMMs on the same shapes, each through its own library), its Adam update alone (on the step's
+ * gradients), the rest (activations, losses, their gradients, copies), with the ND4J ops ours runs besides Adam
+ * (ND4J's op profiler).
  *
  * <p>Usage: {@code TrainStepBenchmark --recipe FILE [--batches 32,64,128,256] [--repeats N] [--rounds N]}.
  */
@@ -63,9 +67,9 @@ public final class TrainStepBenchmark {
     System.out.printf("recipe %s, one thread, libtorch %s, ND4J build %s, OpenBLAS kernel %s, ND4J sgemm %.1f "
         + "GFLOP/s, %.2f MFLOP per example%n", recipe, torch.getVersion(), NativeBuild.running().orElse("?"),
         String.join("/", BlasKernel.running()), sgemmGflops, flopsPerExample / 1e6);
-    System.out.println("| rows | ours ms | libtorch ms | ratio | floor ms | ours: GEMMs ms | other ms "
-        + "| ND4J ops | other µs/op |");
-    System.out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    System.out.println("| rows | ours ms | libtorch ms | ratio | floor ms | GEMMs alone ms, ours / libtorch "
+        + "| Adam alone ms, ours / libtorch | the rest ms, ours / libtorch | other ND4J ops | the rest µs/op |");
+    System.out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (int batch : batches) {
       float[] rows = rows(batch);
       MultiLayerNetwork net = VaeNetworks.create(spec, train, FEATURES);
@@ -84,11 +88,17 @@ public final class TrainStepBenchmark {
         }
         double oursMs = median(ours);
         double theirsMs = median(theirs);
-        double gemmMs = gemmMillis(spec, batch);
+        List<int[]> shapes = products(spec, batch);
+        double gemmMs = nd4jGemmMillis(shapes);
+        double adamMs = nd4jUpdaterMillis(net);
+        double theirGemmMs = peer.gemmMillis(shapes);
+        double theirAdamMs = medianMillis(peer::update);
         double ops = opsPerStep(net, x);
-        System.out.printf("| %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f | %.1f |%n", batch, oursMs, theirsMs,
-            oursMs / theirsMs, flopsPerExample * batch / (sgemmGflops * 1e9) * 1e3, gemmMs, oursMs - gemmMs, ops,
-            (oursMs - gemmMs) * 1e3 / ops);
+        double restMs = oursMs - gemmMs - adamMs;
+        System.out.printf("| %d | %.2f | %.2f | %.2f | %.2f | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f | %.0f "
+            + "| %.1f |%n", batch, oursMs, theirsMs, oursMs / theirsMs,
+            flopsPerExample * batch / (sgemmGflops * 1e9) * 1e3, gemmMs, theirGemmMs, adamMs, theirAdamMs, restMs,
+            theirsMs - theirGemmMs - theirAdamMs, ops - updaterOps(net), restMs * 1e3 / (ops - updaterOps(net)));
       }
     }
   }
@@ -118,10 +128,11 @@ public final class TrainStepBenchmark {
   }
 
   /**
-   * The step's matrix products alone, on the same shapes: per dense layer (encoder, both latent heads, decoder,
-   * output) the forward product and the weight gradient, and the input gradient of every layer but the first.
+   * The step's matrix products, as {m, k, n, transpose a, transpose b} of a (m × k) · b (k × n): per dense layer
+   * (encoder, both latent heads, decoder, output) the forward product and the weight gradient, and the input
+   * gradient of every layer but the first.
    */
-  private static double gemmMillis(VaeSpec spec, int batch) {
+  private static List<int[]> products(VaeSpec spec, int batch) {
     List<int[]> layers = new ArrayList<>();
     int width = FEATURES;
     for (int size : spec.encoderSizes()) {
@@ -136,22 +147,49 @@ public final class TrainStepBenchmark {
       width = size;
     }
     layers.add(new int[] {width, FEATURES, 0});
-    List<Runnable> products = new ArrayList<>();
+    List<int[]> products = new ArrayList<>();
     for (int[] layer : layers) {
-      INDArray in = Nd4j.rand(batch, layer[0]);
-      INDArray weight = Nd4j.rand(layer[0], layer[1]);
-      INDArray delta = Nd4j.rand(batch, layer[1]);
-      products.add(() -> Nd4j.gemm(in, weight, false, false));
-      products.add(() -> Nd4j.gemm(in, delta, true, false));
+      products.add(new int[] {batch, layer[0], layer[1], 0, 0});
+      products.add(new int[] {layer[0], batch, layer[1], 1, 0});
       if (layer[2] == 0) {
-        products.add(() -> Nd4j.gemm(delta, weight, false, true));
+        products.add(new int[] {batch, layer[1], layer[0], 0, 1});
       }
     }
+    return products;
+  }
+
+  /** The step's matrix products alone through ND4J's BLAS, median milliseconds. */
+  private static double nd4jGemmMillis(List<int[]> shapes) {
+    List<Runnable> products = new ArrayList<>();
+    for (int[] p : shapes) {
+      INDArray a = p[3] == 1 ? Nd4j.rand(p[1], p[0]) : Nd4j.rand(p[0], p[1]);
+      INDArray b = p[4] == 1 ? Nd4j.rand(p[2], p[1]) : Nd4j.rand(p[1], p[2]);
+      products.add(() -> Nd4j.gemm(a, b, p[3] == 1, p[4] == 1));
+    }
+    return medianMillis(() -> products.forEach(Runnable::run));
+  }
+
+  /** Our updater alone (Adam over every parameter, as a step applies it), median milliseconds. */
+  private static double nd4jUpdaterMillis(MultiLayerNetwork net) {
+    MultiLayerUpdater updater = (MultiLayerUpdater) net.getUpdater();
+    int[] iteration = {net.getIterationCount()};
+    return medianMillis(() -> {
+      for (UpdaterBlock block : updater.getUpdaterBlocks()) {
+        block.update(iteration[0]++, 0);
+      }
+    });
+  }
+
+  static double medianMillis(Runnable work) {
     List<Double> millis = new ArrayList<>();
-    Runnable all = () -> products.forEach(Runnable::run);
-    time(all, WARM_UP, null);
-    time(all, 100, millis);
+    time(work, WARM_UP, null);
+    time(work, 100, millis);
     return median(millis);
+  }
+
+  /** The updater's ND4J operations per step: one fused Adam op per updater block. */
+  private static int updaterOps(MultiLayerNetwork net) {
+    return ((MultiLayerUpdater) net.getUpdater()).getUpdaterBlocks().size();
   }
 
   /** ND4J operations one step runs, counted by ND4J's op profiler (its counting mode has no newer switch). */
