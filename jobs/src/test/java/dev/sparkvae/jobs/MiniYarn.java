@@ -30,9 +30,10 @@ import org.apache.hadoop.yarn.server.MiniYARNCluster;
  * {@code spark.yarn.jars} at the Spark home's jars on this machine, so that no submission uploads Spark.
  *
  * <p>An application gets one attempt, so a failure is final at once. The NodeManager offers 10 GB in steps of
- * 64 MB, has its physical-memory check on (every half second) and its virtual-memory check off, as on most
- * clusters, since the JVM reserves far more address space than it uses, gives containers this JVM's JAVA_HOME, and keeps their logs in its log directory ({@link #containerLogs}). The daemons are
- * in-process: their threads share the test JVM's heap.
+ * 64 MB, has its physical-memory check on (every half second, its own, not left to cgroups) and its virtual-memory
+ * check off, as on most clusters, since the JVM reserves far more address space than it uses, gives containers this
+ * JVM's JAVA_HOME, and keeps their logs in its log directory ({@link #containerLogs}). The daemons are in-process:
+ * their threads share the test JVM's heap.
  */
 final class MiniYarn implements AutoCloseable {
   private static final Set<YarnApplicationState> ENDED = EnumSet.of(YarnApplicationState.FINISHED,
@@ -89,6 +90,9 @@ final class MiniYarn implements AutoCloseable {
     conf.set(YarnConfiguration.NM_CONTAINER_MON_PROCESS_TREE, "org.apache.hadoop.yarn.util.ProcfsBasedProcessTree");
     conf.setBoolean(YarnConfiguration.NM_PMEM_CHECK_ENABLED, true);
     conf.setBoolean(YarnConfiguration.NM_VMEM_CHECK_ENABLED, false);
+    // Without this the check above never kills: Hadoop 3.3's monitor leaves memory to cgroups whenever
+    // yarn.nodemanager.resource.memory.enforced is true (its default), even with cgroups' memory control off.
+    conf.setBoolean(YarnConfiguration.NM_MEMORY_RESOURCE_ENFORCED, false);
     conf.setLong(YarnConfiguration.NM_CONTAINER_MON_INTERVAL_MS, 500);
     conf.set(YarnConfiguration.NM_ADMIN_USER_ENV, YarnConfiguration.DEFAULT_NM_ADMIN_USER_ENV + ",JAVA_HOME="
         + System.getProperty("java.home"));
