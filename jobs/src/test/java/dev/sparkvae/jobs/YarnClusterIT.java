@@ -70,6 +70,31 @@ class YarnClusterIT {
     trainAndEncodeMatchALocalRun("cluster", CLUSTER_MODE);
   }
 
+  /**
+   * A container too small for its executor: a 64m overhead beside a 512m heap, for a model ({@code [2048, 2048]}
+   * layers) whose off-heap arrays need far more. The JavaCPP limits are unset, as the profile's rules allow: with
+   * javacpp-max-bytes below the overhead ND4J would fail first with its own OutOfMemoryError. The NodeManager kills
+   * an executor's container for its physical memory; with one attempt per task the job fails at once, names
+   * cluster.executor.memory-overhead, and leaves no model at the final path.
+   */
+  @Test
+  void anExecutorKilledForItsMemoryNamesTheOverhead() throws Exception {
+    String model = yarn.fs().getUri() + "/killed/model";
+    List<String> tooSmall = sets("cluster.executor.memory=512m", "cluster.executor.memory-overhead=64m",
+        "cluster.executor.javacpp-max-bytes=\"\"", "cluster.executor.javacpp-max-physical-bytes=\"\"",
+        "vae.encoder-sizes=[2048, 2048]", "vae.decoder-sizes=[2048, 2048]",
+        "cluster.spark-conf.\"spark.task.maxFailures\"=\"1\"");
+    Run train = submit(concat(ReferenceRun.train(sample, model), tooSmall), "killed-train");
+
+    assertThat(train.code()).as(train.output()).isNotZero();
+    assertThat(train.output()).contains("YARN killed an executor's container for exceeding its physical memory")
+        .contains("of 576 MB physical memory used").contains("raise cluster.executor.memory-overhead");
+    assertThat(yarn.fs().exists(new org.apache.hadoop.fs.Path(model))).as("a model at " + model).isFalse();
+    train.output().lines().filter(line -> line.contains("raise cluster.executor.memory-overhead"))
+        .reduce((first, last) -> last)
+        .ifPresent(line -> System.out.printf("YarnClusterIT: %s: %s%n", train.name(), line));
+  }
+
   private void trainAndEncodeMatchALocalRun(String mode, List<String> modeSettings) throws Exception {
     String model = yarn.fs().getUri() + "/" + mode + "/model";
     String codes = yarn.fs().getUri() + "/" + mode + "/codes";
