@@ -103,8 +103,9 @@ public final class TrainSpeedBenchmark {
     return Settings.load(cluster == null ? null : new File(cluster), new File(option("--recipe")), sets);
   }
 
-  private ObjectNode header(String part, Settings settings) {
-    TrainSettings train = TrainSettings.from(settings);
+  /** The part's settings as {@code workers} workers train with them (see {@link TrainSettings#forWorkers}). */
+  private ObjectNode header(String part, Settings settings, int workers) {
+    TrainSettings train = TrainSettings.from(settings).forWorkers(workers);
     ObjectNode json = JsonFiles.MAPPER.createObjectNode();
     json.put("part", part);
     json.put("label", options.containsKey("--label") ? option("--label") : part);
@@ -131,7 +132,7 @@ public final class TrainSpeedBenchmark {
     INDArray x = Nd4j.rand(DataType.FLOAT, train.batchSizePerWorker(), features);
     INDArray w = Nd4j.rand(DataType.FLOAT, features, hidden);
     double stepShapeRate = gflops(() -> x.mmul(w), 2.0 * train.batchSizePerWorker() * features * hidden);
-    ObjectNode json = header("floor", settings);
+    ObjectNode json = header("floor", settings, 1);
     json.put("flops_per_example", flops);
     json.put("sgemm_gflops", sgemmRate);
     json.put("step_gemm_gflops", stepShapeRate);
@@ -171,7 +172,7 @@ public final class TrainSpeedBenchmark {
     float[][] test = IdxFile.readImages(Path.of(option("--test-images")), Integer.MAX_VALUE);
     MultiLayerNetwork net = VaeNetworks.create(VaeSpec.from(settings), train, images[0].length);
     List<LocalTraining.Epoch> epochs = LocalTraining.run(net, train, images, test);
-    ObjectNode json = header("local", settings);
+    ObjectNode json = header("local", settings, 1);
     json.put("threads", threads);
     json.put("workers", 1);
     ArrayNode list = json.putArray("epochs_detail");
@@ -191,16 +192,18 @@ public final class TrainSpeedBenchmark {
     float[][] test = IdxFile.readImages(Path.of(option("--test-images")), Integer.MAX_VALUE);
     TrainJob.Result result;
     String master;
+    int workers;
     try (SparkSession spark = SparkSessions.create(settings, "spark-vae train speed benchmark",
         new ContainerMemoryKills(ClusterProfile.from(settings)))) {
       master = spark.sparkContext().master();
+      workers = train.workers() > 0 ? train.workers() : spark.sparkContext().defaultParallelism();
       result = new TrainJob(spark, settings, new TrainJob.Options().input(option("--input")).test(option("--test"))
           .model(option("--work") + "/model-" + option("--label").replaceAll("[^A-Za-z0-9]+", "-")).overwrite(true))
           .run();
     }
-    ObjectNode json = header("spark", settings);
+    ObjectNode json = header("spark", settings, workers);
     json.put("master", master);
-    json.put("workers", train.workers());
+    json.put("workers", workers);
     ArrayNode list = json.putArray("epochs_detail");
     for (int i = 0; i < result.metrics().size(); i++) {
       EpochMetrics m = result.metrics().get(i);

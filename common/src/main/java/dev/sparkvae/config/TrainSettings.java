@@ -6,13 +6,16 @@ package dev.sparkvae.config;
  * @param epochs passes over the training data
  * @param seed seeds parameter initialisation, the data split, the averaging splits and the sampling noise
  * @param updater adam | sgd | nesterovs | rmsprop | adagrad; its state is averaged across workers
- * @param learningRate step size of the updater
+ * @param learningRate step size of the updater for one worker
+ * @param learningRateScaling how the workers' step size grows with their number W: sqrt (learningRate × √W) | none
  * @param l2 L2 weight penalty (0 = none)
  * @param batchSizePerWorker examples in one worker minibatch
- * @param averagingFrequency minibatches a worker fits between two averaging rounds
+ * @param averagingFrequency minibatches a worker fits between two averaging rounds; 0 = {@link #AUTO_ROUND_STEPS}
+ *     divided by the workers, at least {@link #MIN_AUTO_ROUND_STEPS}
  * @param outerLearningRate α of the driver's step on each round's averaged update (1 with momentum 0 = the plain
- *     average)
- * @param outerMomentum β of the driver's Nesterov momentum on the averaged updates (0 = none)
+ *     average); applied with two or more workers
+ * @param outerMomentum β of the driver's Nesterov momentum on the averaged updates (0 = none); applied with two or
+ *     more workers
  * @param prefetchBatches minibatches a worker loads ahead
  * @param dataCache where the training rows and each epoch's minibatches are kept: auto | memory | spill
  * @param workers parallel workers; 0 means Spark's default parallelism
@@ -21,10 +24,15 @@ package dev.sparkvae.config;
  * @param falsePositiveRate {@code anomaly.false-positive-rate}: the share of held-out rows above the anomaly
  *     threshold
  */
-public record TrainSettings(int epochs, long seed, String updater, double learningRate, double l2,
-    int batchSizePerWorker, int averagingFrequency, double outerLearningRate, double outerMomentum,
+public record TrainSettings(int epochs, long seed, String updater, double learningRate, String learningRateScaling,
+    double l2, int batchSizePerWorker, int averagingFrequency, double outerLearningRate, double outerMomentum,
     int prefetchBatches, String dataCache, int workers, double validationFraction, int evalBatchSize,
     double falsePositiveRate) {
+  /** Minibatches per averaging round, summed over the workers, of {@code train.averaging-frequency = 0}. */
+  public static final int AUTO_ROUND_STEPS = 64;
+  /** The fewest minibatches per worker and round of {@code train.averaging-frequency = 0}. */
+  public static final int MIN_AUTO_ROUND_STEPS = 8;
+
 
   /** Reads {@code train.*}. */
   public static TrainSettings from(Settings settings) {
@@ -33,9 +41,10 @@ public record TrainSettings(int epochs, long seed, String updater, double learni
         settings.anyLong("train.seed"),
         settings.oneOf("train.updater", "adam", "sgd", "nesterovs", "rmsprop", "adagrad"),
         settings.positiveDouble("train.learning-rate"),
+        settings.oneOf("train.learning-rate-scaling", "sqrt", "none"),
         settings.nonNegativeDouble("train.l2"),
         settings.positiveInt("train.batch-size-per-worker"),
-        settings.positiveInt("train.averaging-frequency"),
+        settings.nonNegativeInt("train.averaging-frequency"),
         settings.positiveDouble("train.outer-learning-rate"),
         momentum(settings),
         settings.nonNegativeInt("train.prefetch-batches"),
@@ -44,6 +53,33 @@ public record TrainSettings(int epochs, long seed, String updater, double learni
         settings.fraction("train.validation-fraction"),
         settings.positiveInt("train.eval-batch-size"),
         falsePositiveRate(settings));
+  }
+
+  /**
+   * What {@code workers} workers train with: the learning rate scaled by {@code learningRateScaling}, the averaging
+   * frequency 0 resolved ({@link #AUTO_ROUND_STEPS} minibatches per round across all workers, so that the rounds
+   * per epoch do not fall as workers are added, and at least {@link #MIN_AUTO_ROUND_STEPS} per worker, below which
+   * the outer step's rounds are too short to help), and for one worker the plain average, that is training as on
+   * one machine: there is nothing to average.
+   *
+   * @param workers the number of workers, at least 1
+   */
+  public TrainSettings forWorkers(int workers) {
+    if (workers < 1) {
+      throw new IllegalArgumentException("workers must be at least 1, not " + workers);
+    }
+    double rate = learningRateScaling.equals("sqrt") ? learningRate * Math.sqrt(workers) : learningRate;
+    int frequency = averagingFrequency > 0 ? averagingFrequency
+        : Math.max(MIN_AUTO_ROUND_STEPS, AUTO_ROUND_STEPS / workers);
+    boolean outer = workers > 1;
+    return new TrainSettings(epochs, seed, updater, rate, "none", l2, batchSizePerWorker, frequency,
+        outer ? outerLearningRate : 1, outer ? outerMomentum : 0, prefetchBatches, dataCache, workers,
+        validationFraction, evalBatchSize, falsePositiveRate);
+  }
+
+  /** Whether the driver steps on the averaged update rather than taking the plain average. */
+  public boolean outerStep() {
+    return outerLearningRate != 1 || outerMomentum != 0;
   }
 
   private static double momentum(Settings settings) {

@@ -180,6 +180,10 @@ public final class VaeEstimator extends Estimator<VaeModel>
     return with(learningRate(), value);
   }
 
+  public VaeEstimator setLearningRateScaling(String value) {
+    return with(learningRateScaling(), value);
+  }
+
   public VaeEstimator setL2(double value) {
     return with(l2(), value);
   }

@@ -22,7 +22,7 @@ public interface VaeTrainingParams extends Params {
   Map<String, String> KEYS = keys("scaling", "data.scaling", "encoderSizes", "vae.encoder-sizes",
       "decoderSizes", "vae.decoder-sizes", "latentSize", "vae.latent-size", "activation", "vae.activation",
       "distribution", "vae.distribution", "epochs", "train.epochs", "seed", "train.seed", "updater", "train.updater",
-      "learningRate", "train.learning-rate", "l2", "train.l2", "batchSizePerWorker", "train.batch-size-per-worker",
+      "learningRate", "train.learning-rate", "learningRateScaling", "train.learning-rate-scaling", "l2", "train.l2", "batchSizePerWorker", "train.batch-size-per-worker",
       "averagingFrequency", "train.averaging-frequency", "outerLearningRate", "train.outer-learning-rate",
       "outerMomentum", "train.outer-momentum", "workers", "train.workers",
       "validationFraction", "train.validation-fraction", "falsePositiveRate", "anomaly.false-positive-rate");
@@ -64,7 +64,12 @@ public interface VaeTrainingParams extends Params {
   }
 
   default DoubleParam learningRate() {
-    return new DoubleParam(this, "learningRate", "the updater's learning rate", rule("learningRate"));
+    return new DoubleParam(this, "learningRate", "the updater's learning rate for one worker", rule("learningRate"));
+  }
+
+  default Param<String> learningRateScaling() {
+    return new Param<>(this, "learningRateScaling", "how the workers' learning rate grows with their number W: "
+        + "sqrt (learningRate x sqrt(W)) or none", rule("learningRateScaling"));
   }
 
   default DoubleParam l2() {
@@ -76,7 +81,7 @@ public interface VaeTrainingParams extends Params {
   }
 
   default IntParam averagingFrequency() {
-    return new IntParam(this, "averagingFrequency", "minibatches each worker fits between two averaging rounds",
+    return new IntParam(this, "averagingFrequency", "minibatches each worker fits between two averaging rounds; 0 = 64 / workers, at least 8",
         rule("averagingFrequency"));
   }
 
@@ -147,6 +152,10 @@ public interface VaeTrainingParams extends Params {
 
   default double getLearningRate() {
     return (Double) getOrDefault(learningRate());
+  }
+
+  default String getLearningRateScaling() {
+    return getOrDefault(learningRateScaling());
   }
 
   default double getL2() {

@@ -60,6 +60,7 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
   private final long runSeed;
   private final double outerLearningRate;
   private final double outerMomentum;
+  private final boolean outerStep;
   /** The Nesterov velocity of the outer step, on the driver; null before the first round or without one. */
   private transient INDArray outerVelocity;
   private transient INDArray roundStartParams;
@@ -88,15 +89,23 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
     void roundDone(int round, int rounds, double score);
   }
 
-  protected VaePretrainingMaster(Builder builder, long runSeed, double outerLearningRate, double outerMomentum) {
+  protected VaePretrainingMaster(Builder builder, TrainSettings settings) {
     super(builder);
-    this.runSeed = runSeed;
-    this.outerLearningRate = outerLearningRate;
-    this.outerMomentum = outerMomentum;
+    this.runSeed = settings.seed();
+    this.outerLearningRate = settings.outerLearningRate();
+    this.outerMomentum = settings.outerMomentum();
+    this.outerStep = settings.outerStep();
   }
 
-  /** A master for {@code workers} workers (0 = Spark's default parallelism) with the given settings. */
+  /**
+   * A master for {@code workers} workers (0 = Spark's default parallelism) with the given settings, which are taken
+   * as they are: {@link TrainSettings#forWorkers} makes those of a worker count.
+   */
   public static VaePretrainingMaster create(TrainSettings settings, int workers) {
+    if (settings.averagingFrequency() < 1) {
+      throw new IllegalArgumentException("averaging frequency " + settings.averagingFrequency()
+          + ": resolve it for the workers first (TrainSettings.forWorkers)");
+    }
     Builder builder = new Builder(workers > 0 ? workers : null, settings.batchSizePerWorker())
         .batchSizePerWorker(settings.batchSizePerWorker())
         .averagingFrequency(settings.averagingFrequency())
@@ -106,8 +115,7 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
         .rddTrainingApproach(RDDTrainingApproach.Direct)
         .repartionData(Repartition.Never)
         .storageLevel(null);
-    return new VaePretrainingMaster(builder, settings.seed(), settings.outerLearningRate(),
-        settings.outerMomentum());
+    return new VaePretrainingMaster(builder, settings);
   }
 
   /** Receives every round's score; null for none. */
@@ -252,7 +260,7 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
     }
     MultiLayerNetwork net = network.getNetwork();
     roundStartIteration = net.getLayerWiseConfigurations().getIterationCount();
-    roundStartParams = outerLearningRate != 1 || outerMomentum != 0 ? net.params().dup() : null;
+    roundStartParams = outerStep ? net.params().dup() : null;
     NetBroadcastTuple tuple = new NetBroadcastTuple(net.getLayerWiseConfigurations(), net.params(),
         net.getUpdater().getStateViewArray());
     lastBroadcast = network.getSparkContext().broadcast(tuple);

@@ -137,8 +137,17 @@ public final class VaeTraining {
     RowReader check = rowReader(split.train(), schema);
     int workers = recipe.train().workers() > 0 ? recipe.train().workers()
         : spark.sparkContext().defaultParallelism();
+    TrainSettings train = recipe.train().forWorkers(workers);
+    LOG.info("train: {} workers: learning rate {}, averaging every {} minibatches, {}", workers,
+        train.learningRate(), train.averagingFrequency(), train.outerStep() ? "outer step with momentum "
+            + train.outerMomentum() + " and learning rate " + train.outerLearningRate() : "plain average");
+    if (train.outerStep() && train.averagingFrequency() < TrainSettings.MIN_AUTO_ROUND_STEPS) {
+      LOG.warn("train: the outer step on rounds of {} minibatches, fewer than {}, has measured worse than the plain "
+          + "average: set train.outer-momentum = 0 and train.outer-learning-rate = 1, or average less often",
+          train.averagingFrequency(), TrainSettings.MIN_AUTO_ROUND_STEPS);
+    }
     long read = readCount(inputs);
-    TrainingDataCache cache = TrainingDataCache.choose(recipe.train(), read, schema.featureCount(), workers,
+    TrainingDataCache cache = TrainingDataCache.choose(train, read, schema.featureCount(), workers,
         spark.sparkContext());
     CachedRows rows = checkAndCache(split, check, inputs, workers, cache);
     try {
@@ -148,9 +157,9 @@ public final class VaeTraining {
       Optional<Checkpoints.Restored> restored = inputs.resume() && checkpoints != null
           ? checkpoints.newest(recipeKey) : Optional.empty();
       List<EpochMetrics> metrics = new ArrayList<>();
-      MultiLayerNetwork net = startOrResume(restored, inputs.resume(), schema, metrics);
+      MultiLayerNetwork net = startOrResume(restored, inputs.resume(), schema, train, metrics);
       INDArray outerVelocity = restored.map(Checkpoints.Restored::outerVelocity).orElse(null);
-      List<RoundTimings> rounds = new EpochLoop(spark.sparkContext(), recipe.train(), workers, rows, features,
+      List<RoundTimings> rounds = new EpochLoop(spark.sparkContext(), train, workers, rows, features,
           checkpoints, recipeKey).run(net, outerVelocity, metrics);
       MultiLayerNetwork served = features.scaling().foldInto(net);
       return new Trained(served, modelInfo(features, rows, served), metrics, rows.trainCount(),
@@ -246,11 +255,11 @@ public final class VaeTraining {
 
   /** The restored network with its metrics so far, or a fresh one. */
   private MultiLayerNetwork startOrResume(Optional<Checkpoints.Restored> restored, boolean resume,
-      FeatureSchema schema, List<EpochMetrics> metrics) {
+      FeatureSchema schema, TrainSettings train, List<EpochMetrics> metrics) {
     if (restored.isPresent()) {
       MultiLayerNetwork net = restored.get().network();
       // The learning rate may change on resume (e.g. lower, after a divergence); the rest of the recipe may not.
-      net.setLearningRate(recipe.train().learningRate());
+      net.setLearningRate(train.learningRate());
       metrics.addAll(restored.get().metrics());
       LOG.info("train: resuming after epoch {} from {}", restored.get().epoch(), restored.get().path());
       return net;
@@ -259,7 +268,7 @@ public final class VaeTraining {
       LOG.info("train: no checkpoint{}: starting from the first epoch",
           checkpoints == null ? "s (none configured)" : " in " + checkpoints.dir());
     }
-    return VaeNetworks.create(recipe.vae(), recipe.train(), schema.featureCount());
+    return VaeNetworks.create(recipe.vae(), train, schema.featureCount());
   }
 
   /** What model.json records of the served network, with the anomaly threshold of the held-out rows. */

@@ -34,7 +34,7 @@ class SparkVsLocalTrainingTest {
     Settings settings = TestSpark.smallRecipe("train.batch-size-per-worker=40", "train.averaging-frequency=1",
         "train.workers=1", "train.seed=21");
     VaeSpec spec = VaeSpec.from(settings);
-    TrainSettings train = TrainSettings.from(settings);
+    TrainSettings train = TrainSettings.from(settings).forWorkers(1);
     INDArray x = Nd4j.rand(Nd4j.getRandomFactory().getNewRandomInstance(5), 40, 784).castTo(DataType.FLOAT);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(TestSpark.session().sparkContext());
     JavaRDD<DataSet> data = jsc.parallelize(List.of(new DataSet(x, null)), 1)
@@ -71,7 +71,7 @@ class SparkVsLocalTrainingTest {
   @Test
   void roundsWithOneMinibatchMoreThanTheAveragingFrequencyFitItToo() {
     TrainSettings train = TrainSettings.from(TestSpark.smallRecipe("train.batch-size-per-worker=10",
-        "train.averaging-frequency=2", "train.workers=1"));
+        "train.averaging-frequency=2", "train.workers=1")).forWorkers(1);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(TestSpark.session().sparkContext());
     List<DataSet> batches = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
@@ -90,7 +90,7 @@ class SparkVsLocalTrainingTest {
 
   @Test
   void theMasterRefusesDataThatIsNotOnePartitionPerWorker() {
-    TrainSettings train = TrainSettings.from(TestSpark.smallRecipe());
+    TrainSettings train = TrainSettings.from(TestSpark.smallRecipe()).forWorkers(2);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(TestSpark.session().sparkContext());
     JavaRDD<DataSet> data = jsc.parallelize(List.of(new DataSet(batch(10, 1), null)), 3);
     MultiLayerNetwork net = VaeNetworks.create(VaeSpec.from(TestSpark.smallRecipe()), train, 784);

@@ -69,6 +69,8 @@ class TrainJobTest {
         .isLessThan(independentPixelsNegativeLogLikelihood(trainRows, testRows));
 
     MultiLayerNetwork trained = result.artifact().network();
+    assertThat(trained.getLearningRate(0)).as("2 workers train at the one-worker rate 0.001 times the root of 2")
+        .isCloseTo(0.001 * Math.sqrt(2), within(1e-12));
     for (Map.Entry<String, INDArray> param : trained.paramTable().entrySet()) {
       INDArray before = initial.paramTable().get(param.getKey());
       long unchanged = param.getValue().eq(before).castTo(org.nd4j.linalg.api.buffer.DataType.INT32).sumNumber()
