@@ -24,7 +24,7 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Two workers with rounds of unequal length (5 minibatches each, averaging every 2: rounds of 3 and 2 steps), against
  * the same training computed here without Spark: every worker steps from the round's state with the noise seed of
- * its partition and iteration, then parameters and Adam state are the mean of the workers'. With an outer step, the
+ * its partition and iteration, then parameters and updater state (SGD has none) are the mean of the workers'. With an outer step, the
  * driver then moves from the round's start along the averaged update with Nesterov momentum, computed here on plain
  * float arrays: v = β·v + Δ, θ = θ_start + α·(Δ + β·v), Adam's state staying the mean.
  */
@@ -33,12 +33,12 @@ class ParameterAveragingTest {
   private static final int MINIBATCHES_PER_WORKER = 5;
   private static final int ROWS = 10;
 
-  @ParameterizedTest(name = "outer momentum {0}, outer learning rate {1}")
-  @CsvSource({"0.0, 1.0", "0.9, 0.7", "0.0, 2.0"})
-  void twoWorkersAverageTheirParametersAndCountEveryStep(double momentum, double outerRate) {
+  @ParameterizedTest(name = "{0}, outer momentum {1}, outer learning rate {2}")
+  @CsvSource({"sgd, 0.0, 1.0", "adam, 0.0, 1.0", "adam, 0.9, 0.7", "adam, 0.0, 2.0"})
+  void twoWorkersAverageTheirParametersAndCountEveryStep(String updater, double momentum, double outerRate) {
     Settings settings = TestSpark.smallRecipe("train.batch-size-per-worker=" + ROWS, "train.averaging-frequency=2",
         "train.workers=" + WORKERS, "train.seed=5", "train.outer-momentum=" + momentum,
-        "train.outer-learning-rate=" + outerRate);
+        "train.outer-learning-rate=" + outerRate, "train.updater=" + updater);
     VaeSpec spec = VaeSpec.from(settings);
     TrainSettings train = TrainSettings.from(settings);
     List<List<INDArray>> shares = new ArrayList<>();
@@ -69,7 +69,9 @@ class ParameterAveragingTest {
       assertThat(distributed.getLayerWiseConfigurations().getIterationCount())
           .as("steps per worker after epoch %d", epoch).isEqualTo(epoch * MINIBATCHES_PER_WORKER);
       assertThat(distributed.params()).as("parameters after epoch %d", epoch).isEqualTo(expected.params());
-      assertThat(distributed.getUpdater().getStateViewArray()).as("Adam state after epoch %d", epoch)
+      assertThat(distributed.getUpdater().getStateViewArray() == null).as("no updater state for sgd")
+          .isEqualTo(updater.equals("sgd"));
+      assertThat(distributed.getUpdater().getStateViewArray()).as("updater state after epoch %d", epoch)
           .isEqualTo(expected.getUpdater().getStateViewArray());
     }
     data.unpersist();
@@ -102,7 +104,9 @@ class ParameterAveragingTest {
     for (int worker = 0; worker < shares.size(); worker++) {
       MultiLayerNetwork copy = VaeNetworks.create(spec, train, 784);
       copy.setParams(net.params().dup());
-      copy.getUpdater().getStateViewArray().assign(net.getUpdater().getStateViewArray());
+      if (net.getUpdater().getStateViewArray() != null) {
+        copy.getUpdater().getStateViewArray().assign(net.getUpdater().getStateViewArray());
+      }
       copy.getLayerWiseConfigurations().setIterationCount(start);
       copy.getLayerWiseConfigurations().setEpochCount(net.getLayerWiseConfigurations().getEpochCount());
       int steps = 0;
@@ -113,10 +117,14 @@ class ParameterAveragingTest {
       mostSteps = Math.max(mostSteps, steps);
       paramSum = paramSum == null ? copy.params().dup() : paramSum.addi(copy.params());
       INDArray state = copy.getUpdater().getStateViewArray();
-      stateSum = stateSum == null ? state.dup() : stateSum.addi(state);
+      if (state != null) {
+        stateSum = stateSum == null ? state.dup() : stateSum.addi(state);
+      }
     }
     net.setParams(paramSum.divi(shares.size()));
-    net.getUpdater().getStateViewArray().assign(stateSum.divi(shares.size()));
+    if (stateSum != null) {
+      net.getUpdater().getStateViewArray().assign(stateSum.divi(shares.size()));
+    }
     net.getLayerWiseConfigurations().setIterationCount(start + mostSteps);
   }
 }
