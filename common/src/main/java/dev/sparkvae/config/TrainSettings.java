@@ -33,7 +33,6 @@ public record TrainSettings(int epochs, long seed, String updater, double learni
   /** The fewest minibatches per worker and round of {@code train.averaging-frequency = 0}. */
   public static final int MIN_AUTO_ROUND_STEPS = 8;
 
-
   /** Reads {@code train.*}. */
   public static TrainSettings from(Settings settings) {
     return new TrainSettings(

@@ -22,7 +22,8 @@ public interface VaeTrainingParams extends Params {
   Map<String, String> KEYS = keys("scaling", "data.scaling", "encoderSizes", "vae.encoder-sizes",
       "decoderSizes", "vae.decoder-sizes", "latentSize", "vae.latent-size", "activation", "vae.activation",
       "distribution", "vae.distribution", "epochs", "train.epochs", "seed", "train.seed", "updater", "train.updater",
-      "learningRate", "train.learning-rate", "learningRateScaling", "train.learning-rate-scaling", "l2", "train.l2", "batchSizePerWorker", "train.batch-size-per-worker",
+      "learningRate", "train.learning-rate", "learningRateScaling", "train.learning-rate-scaling", "l2", "train.l2",
+      "batchSizePerWorker", "train.batch-size-per-worker",
       "averagingFrequency", "train.averaging-frequency", "outerLearningRate", "train.outer-learning-rate",
       "outerMomentum", "train.outer-momentum", "workers", "train.workers",
       "validationFraction", "train.validation-fraction", "falsePositiveRate", "anomaly.false-positive-rate");
@@ -81,7 +82,8 @@ public interface VaeTrainingParams extends Params {
   }
 
   default IntParam averagingFrequency() {
-    return new IntParam(this, "averagingFrequency", "minibatches each worker fits between two averaging rounds; 0 = 64 / workers, at least 8",
+    return new IntParam(this, "averagingFrequency",
+        "minibatches each worker fits between two averaging rounds; 0 = 64 / workers, at least 8",
         rule("averagingFrequency"));
   }
 
