@@ -13,9 +13,8 @@ package dev.sparkvae.config;
  * @param averagingFrequency minibatches a worker fits between two averaging rounds; 0 = {@link #AUTO_ROUND_STEPS}
  *     divided by the workers, at least {@link #MIN_AUTO_ROUND_STEPS}
  * @param outerLearningRate α of the driver's step on each round's averaged update (1 with momentum 0 = the plain
- *     average); applied with two or more workers
- * @param outerMomentum β of the driver's Nesterov momentum on the averaged updates (0 = none); applied with two or
- *     more workers
+ *     average); applied with two or more workers and {@link #MIN_OUTER_STEP_ROUNDS} rounds an epoch
+ * @param outerMomentum β of the driver's Nesterov momentum on the averaged updates (0 = none); applied as α is
  * @param prefetchBatches minibatches a worker loads ahead
  * @param dataCache where the training rows and each epoch's minibatches are kept: auto | memory | spill
  * @param workers parallel workers; 0 means Spark's default parallelism
@@ -32,6 +31,8 @@ public record TrainSettings(int epochs, long seed, String updater, double learni
   public static final int AUTO_ROUND_STEPS = 64;
   /** The fewest minibatches per worker and round of {@code train.averaging-frequency = 0}. */
   public static final int MIN_AUTO_ROUND_STEPS = 8;
+  /** The fewest averaging rounds per epoch that take the outer step: with fewer, momentum has too few to build on. */
+  public static final int MIN_OUTER_STEP_ROUNDS = 4;
 
   /** Reads {@code train.*}. */
   public static TrainSettings from(Settings settings) {
@@ -73,6 +74,16 @@ public record TrainSettings(int epochs, long seed, String updater, double learni
     boolean outer = workers > 1;
     return new TrainSettings(epochs, seed, updater, rate, "none", l2, batchSizePerWorker, frequency,
         outer ? outerLearningRate : 1, outer ? outerMomentum : 0, prefetchBatches, dataCache, workers,
+        validationFraction, evalBatchSize, falsePositiveRate);
+  }
+
+  /**
+   * These settings for epochs of {@code rounds} averaging rounds: the plain average below
+   * {@link #MIN_OUTER_STEP_ROUNDS} (small data), where the outer step has measured worse than none.
+   */
+  public TrainSettings forRoundsPerEpoch(long rounds) {
+    return rounds >= MIN_OUTER_STEP_ROUNDS ? this : new TrainSettings(epochs, seed, updater, learningRate,
+        learningRateScaling, l2, batchSizePerWorker, averagingFrequency, 1, 0, prefetchBatches, dataCache, workers,
         validationFraction, evalBatchSize, falsePositiveRate);
   }
 

@@ -23,6 +23,16 @@ class TrainSettingsTest {
     }
   }
 
+  @ParameterizedTest(name = "{0} rounds an epoch")
+  @CsvSource({"1", "3", "4", "14"})
+  void epochsOfFewerThanFourRoundsTakeThePlainAverage(long rounds) {
+    TrainSettings train = TrainSettings.from(Settings.defaults()).forWorkers(8).forRoundsPerEpoch(rounds);
+    assertThat(train.outerStep()).isEqualTo(rounds >= 4);
+    assertThat(train.outerMomentum()).isEqualTo(rounds >= 4 ? 0.9 : 0);
+    assertThat(train.outerLearningRate()).isEqualTo(rounds >= 4 ? 0.7 : 1);
+    assertThat(train.learningRate()).as("the rate stays scaled").isCloseTo(0.001 * Math.sqrt(8), within(1e-15));
+  }
+
   @ParameterizedTest(name = "{0} workers")
   @CsvSource({"1", "2", "8"})
   void explicitSettingsAreKept(int workers) {

@@ -71,12 +71,30 @@ final class EpochLoop {
   EpochLoop(SparkContext context, TrainSettings train, int workers, CachedRows rows, Features features,
       Checkpoints checkpoints, Map<String, String> recipeKey) {
     this.context = context;
-    this.train = train;
+    this.train = forRounds(train, workers, rows.trainPerWorker());
     this.rows = rows;
     this.features = features;
     this.checkpoints = checkpoints;
     this.recipeKey = recipeKey;
-    this.master = VaePretrainingMaster.create(train, workers);
+    this.master = VaePretrainingMaster.create(this.train, workers);
+  }
+
+  /** {@code train} for the rounds an epoch of these rows makes, logged, with a warning for rounds too short. */
+  private static TrainSettings forRounds(TrainSettings train, int workers, long[] rowsPerWorker) {
+    int rounds = VaePretrainingMaster.roundCount(EpochMinibatches.count(rowsPerWorker, train.batchSizePerWorker()),
+        workers, train.averagingFrequency());
+    TrainSettings settled = train.forRoundsPerEpoch(rounds);
+    String step = settled.outerStep() ? "outer step with momentum " + settled.outerMomentum() + " and learning rate "
+        + settled.outerLearningRate() : train.outerStep() ? "plain average (too few rounds for the outer step)"
+        : "plain average";
+    LOG.info("train: {} workers: learning rate {}, averaging every {} minibatches ({} rounds per epoch), {}",
+        workers, settled.learningRate(), settled.averagingFrequency(), rounds, step);
+    if (settled.outerStep() && settled.averagingFrequency() < TrainSettings.MIN_AUTO_ROUND_STEPS) {
+      LOG.warn("train: the outer step on rounds of {} minibatches, fewer than {}, has measured worse than the plain "
+          + "average: set train.outer-momentum = 0 and train.outer-learning-rate = 1, or average less often",
+          settled.averagingFrequency(), TrainSettings.MIN_AUTO_ROUND_STEPS);
+    }
+    return settled;
   }
 
   /**

@@ -166,7 +166,12 @@ public class VaePretrainingMaster extends ParameterAveragingTrainingMaster {
    * {@code averagingFrequency} minibatches per round.
    */
   int roundCount(long minibatches, int workers) {
-    return (int) Math.max(1, minibatches / ((long) workers * averagingFrequency));
+    return roundCount(minibatches, workers, averagingFrequency);
+  }
+
+  /** The rounds of an epoch of {@code minibatches} over {@code workers} averaging every {@code frequency}. */
+  static int roundCount(long minibatches, int workers, int frequency) {
+    return (int) Math.max(1, minibatches / ((long) workers * frequency));
   }
 
   /**

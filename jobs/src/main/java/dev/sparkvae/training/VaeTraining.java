@@ -137,7 +137,7 @@ public final class VaeTraining {
     RowReader check = rowReader(split.train(), schema);
     int workers = recipe.train().workers() > 0 ? recipe.train().workers()
         : spark.sparkContext().defaultParallelism();
-    TrainSettings train = forWorkers(workers);
+    TrainSettings train = recipe.train().forWorkers(workers);
     long read = readCount(inputs);
     TrainingDataCache cache = TrainingDataCache.choose(train, read, schema.featureCount(), workers,
         spark.sparkContext());
@@ -160,20 +160,6 @@ public final class VaeTraining {
     } finally {
       rows.unpersist();
     }
-  }
-
-  /** The training settings of {@code workers} workers, logged, with a warning for rounds too short for the step. */
-  private TrainSettings forWorkers(int workers) {
-    TrainSettings train = recipe.train().forWorkers(workers);
-    LOG.info("train: {} workers: learning rate {}, averaging every {} minibatches, {}", workers,
-        train.learningRate(), train.averagingFrequency(), train.outerStep() ? "outer step with momentum "
-            + train.outerMomentum() + " and learning rate " + train.outerLearningRate() : "plain average");
-    if (train.outerStep() && train.averagingFrequency() < TrainSettings.MIN_AUTO_ROUND_STEPS) {
-      LOG.warn("train: the outer step on rounds of {} minibatches, fewer than {}, has measured worse than the plain "
-          + "average: set train.outer-momentum = 0 and train.outer-learning-rate = 1, or average less often",
-          train.averagingFrequency(), TrainSettings.MIN_AUTO_ROUND_STEPS);
-    }
-    return train;
   }
 
   /** The rows trained on and the rows held out. */

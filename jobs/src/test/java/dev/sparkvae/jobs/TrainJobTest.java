@@ -108,6 +108,23 @@ class TrainJobTest {
     assertThat(otherSeed.equalsWithEps(first, 1e-3)).as("another seed, another model").isFalse();
   }
 
+  /** 2 workers of 1,000 rows in minibatches of 50: one round an epoch at averaging every 20, ten at every 2. */
+  @Test
+  void epochsOfFewRoundsTakeThePlainAverageAndOthersTheOuterStep() throws Exception {
+    String test = TestSpark.SAMPLE.resolve("test").toString();
+    for (String frequency : List.of("20", "2")) {
+      Settings defaults = TestSpark.smallRecipe("train.epochs=1", "train.averaging-frequency=" + frequency);
+      Settings plainAverage = TestSpark.smallRecipe("train.epochs=1", "train.averaging-frequency=" + frequency,
+          "train.outer-momentum=0", "train.outer-learning-rate=1");
+      INDArray byDefault = train(defaults, test, dir.resolve("d" + frequency).toString()).artifact().network()
+          .params();
+      INDArray byPlainAverage = train(plainAverage, test, dir.resolve("p" + frequency).toString()).artifact()
+          .network().params();
+      assertThat(byDefault.equals(byPlainAverage)).as("the defaults take the plain average at every %s",
+          frequency).isEqualTo(frequency.equals("20"));
+    }
+  }
+
   @Test
   void withoutTestDataAFractionIsHeldOutById() throws Exception {
     Settings settings = TestSpark.smallRecipe("train.epochs=1", "train.validation-fraction=0.2");
