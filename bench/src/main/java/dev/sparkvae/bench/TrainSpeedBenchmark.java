@@ -196,7 +196,7 @@ public final class TrainSpeedBenchmark {
     try (SparkSession spark = SparkSessions.create(settings, "spark-vae train speed benchmark",
         new ContainerMemoryKills(ClusterProfile.from(settings)))) {
       master = spark.sparkContext().master();
-      workers = train.workers() > 0 ? train.workers() : spark.sparkContext().defaultParallelism();
+      workers = train.workersOr(spark.sparkContext().defaultParallelism());
       result = new TrainJob(spark, settings, new TrainJob.Options().input(option("--input")).test(option("--test"))
           .model(option("--work") + "/model-" + option("--label").replaceAll("[^A-Za-z0-9]+", "-")).overwrite(true))
           .run();

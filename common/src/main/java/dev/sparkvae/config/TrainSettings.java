@@ -71,10 +71,15 @@ public record TrainSettings(int epochs, long seed, String updater, double learni
     double rate = learningRateScaling.equals("sqrt") ? learningRate * Math.sqrt(workers) : learningRate;
     int frequency = averagingFrequency > 0 ? averagingFrequency
         : Math.max(MIN_AUTO_ROUND_STEPS, AUTO_ROUND_STEPS / workers);
-    boolean outer = workers > 1;
-    return new TrainSettings(epochs, seed, updater, rate, "none", l2, batchSizePerWorker, frequency,
-        outer ? outerLearningRate : 1, outer ? outerMomentum : 0, prefetchBatches, dataCache, workers,
-        validationFraction, evalBatchSize, falsePositiveRate);
+    TrainSettings resolved = new TrainSettings(epochs, seed, updater, rate, "none", l2, batchSizePerWorker, frequency,
+        outerLearningRate, outerMomentum, prefetchBatches, dataCache, workers, validationFraction, evalBatchSize,
+        falsePositiveRate);
+    return workers > 1 ? resolved : resolved.plainAverage();
+  }
+
+  /** {@link #workers}, or {@code defaultParallelism} when it is 0. */
+  public int workersOr(int defaultParallelism) {
+    return workers > 0 ? workers : defaultParallelism;
   }
 
   /**
@@ -82,9 +87,13 @@ public record TrainSettings(int epochs, long seed, String updater, double learni
    * {@link #MIN_OUTER_STEP_ROUNDS} (small data), where the outer step has measured worse than none.
    */
   public TrainSettings forRoundsPerEpoch(long rounds) {
-    return rounds >= MIN_OUTER_STEP_ROUNDS ? this : new TrainSettings(epochs, seed, updater, learningRate,
-        learningRateScaling, l2, batchSizePerWorker, averagingFrequency, 1, 0, prefetchBatches, dataCache, workers,
-        validationFraction, evalBatchSize, falsePositiveRate);
+    return rounds >= MIN_OUTER_STEP_ROUNDS ? this : plainAverage();
+  }
+
+  private TrainSettings plainAverage() {
+    return new TrainSettings(epochs, seed, updater, learningRate, learningRateScaling, l2, batchSizePerWorker,
+        averagingFrequency, 1, 0, prefetchBatches, dataCache, workers, validationFraction, evalBatchSize,
+        falsePositiveRate);
   }
 
   /** Whether the driver steps on the averaged update rather than taking the plain average. */

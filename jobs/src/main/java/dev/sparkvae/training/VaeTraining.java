@@ -135,8 +135,7 @@ public final class VaeTraining {
     Split split = holdOut(inputs);
     FeatureSchema schema = FeatureFrames.schemaOf(split.train(), recipe.data(), inputs.inputName());
     RowReader check = rowReader(split.train(), schema);
-    int workers = recipe.train().workers() > 0 ? recipe.train().workers()
-        : spark.sparkContext().defaultParallelism();
+    int workers = recipe.train().workersOr(spark.sparkContext().defaultParallelism());
     TrainSettings train = recipe.train().forWorkers(workers);
     long read = readCount(inputs);
     TrainingDataCache cache = TrainingDataCache.choose(train, read, schema.featureCount(), workers,
